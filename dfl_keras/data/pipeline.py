@@ -1,0 +1,138 @@
+"""The tf.data pipeline every source shares: read, check, decode, cache, shuffle, batch.
+
+File names are shuffled before anything is read, so the shuffle buffer holds
+strings rather than images; reading and decoding then run in parallel.
+"""
+
+import itertools
+import logging
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from .errors import DataError
+from .images import check_crop, decode, image_problem
+
+AUTOTUNE = tf.data.AUTOTUNE
+
+logger = logging.getLogger(__name__)
+
+
+def image_dataset(
+    paths,
+    attributes=None,
+    *,
+    image_size=64,
+    crop="center",
+    skip_bad=False,
+    batch_size=None,
+    shuffle=False,
+    seed=None,
+    cache=None,
+    take=None,
+    deterministic=True,
+    drop_remainder=False,
+):
+    """A dataset of images, or of `(image, attributes)` pairs, read from image files.
+
+    Args:
+        paths: image file paths (JPEG, PNG, GIF, BMP).
+        attributes: None for images only, or `{name: array of 0/1}` aligned with `paths`.
+        image_size: side S of the square float32 images in [0, 1], shape (S, S, 3).
+        crop: "center" (largest centred square) or "celeba" (`CELEBA_FACE_BOX`).
+        skip_bad: skip damaged files, logging each with a running count, instead of
+            raising an error that names the file.
+        batch_size: None for single elements, else the batch size.
+        shuffle: a new order every epoch.
+        seed: makes the shuffled order reproducible (with `deterministic=True`).
+        cache: None, "memory" or a file path: keep decoded 8-bit images after the
+            first epoch. A file cache is reused as is by later runs: give each
+            image size and crop its own path. With `shuffle`, the order is then
+            shuffled after the cache, holding one epoch of images in memory.
+        take: read only the first `take` files.
+        deterministic: keep the order while decoding in parallel (False may be faster).
+        drop_remainder: drop the last batch when it is smaller than `batch_size`.
+    """
+    check_crop(crop)
+    paths = [str(path) for path in paths][:take]
+    if not paths:
+        raise DataError("no image files to read")
+    ds = tf.data.Dataset.from_tensor_slices(paths)
+    if attributes is not None:
+        columns = {name: np.asarray(v, np.int32)[:take] for name, v in attributes.items()}
+        ds = tf.data.Dataset.zip(ds, tf.data.Dataset.from_tensor_slices(columns))
+    if shuffle and cache is None:
+        ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.map(_read, num_parallel_calls=AUTOTUNE, deterministic=deterministic)
+    if skip_bad:
+        ds = ds.filter(_skipper())
+
+    def load(path, data, problem, *labels):
+        return (_checked_decode(path, data, problem, image_size, crop), *labels)
+
+    ds = ds.map(load, num_parallel_calls=AUTOTUNE, deterministic=deterministic)
+    if skip_bad:
+        # Damage the byte checks cannot see makes the decoder fail; TF logs those.
+        ds = ds.ignore_errors(log_warning=True)
+    return finish(
+        ds, size=len(paths), batch_size=batch_size, shuffle=shuffle and cache is not None,
+        seed=seed, cache=cache, drop_remainder=drop_remainder,
+    )
+
+
+def finish(ds, *, size, batch_size, shuffle, seed, cache, drop_remainder):
+    """Caches, shuffles (after the cache), batches, scales to [0, 1] and prefetches.
+
+    `ds` yields uint8 images, alone or as the first item of a tuple.
+    """
+    if cache is not None:
+        if cache != "memory":
+            Path(cache).parent.mkdir(parents=True, exist_ok=True)
+        ds = ds.cache("" if cache == "memory" else str(cache))
+    if shuffle:
+        ds = ds.shuffle(size, seed=seed, reshuffle_each_iteration=True)
+    if batch_size:
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    ds = ds.map(_to_float, num_parallel_calls=AUTOTUNE)
+    return ds.prefetch(AUTOTUNE)
+
+
+def _read(path, *labels):
+    data = tf.io.read_file(path)
+    return (path, data, image_problem(data), *labels)
+
+
+def _checked_decode(path, data, problem, image_size, crop):
+    message = tf.strings.join([
+        "cannot read image ", path, ": ", problem,
+        ". Replace or delete the file, or pass skip_bad=True to skip bad images",
+    ])
+    with tf.control_dependencies([tf.debugging.Assert(problem == "", [message])]):
+        return decode(data, image_size, crop)
+
+
+def _skipper():
+    """A filter predicate that drops bad files, logging each with a running count."""
+    skipped = itertools.count(1)
+
+    def report(path, problem):
+        logger.warning(
+            "skip_bad=True, skipped %s: %s (%d bad images skipped so far)",
+            path.numpy().decode(), problem.numpy().decode(), next(skipped),
+        )
+        return False
+
+    def keep(path, data, problem, *labels):
+        return tf.cond(
+            problem == "",
+            lambda: tf.constant(True),
+            lambda: tf.reshape(tf.py_function(report, [path, problem], tf.bool), []),
+        )
+
+    return keep
+
+
+def _to_float(image, *labels):
+    image = tf.image.convert_image_dtype(image, tf.float32)
+    return (image, *labels) if labels else image

@@ -1,0 +1,80 @@
+"""Attribute-vector maths: v = centroid(codes with C) - centroid(codes without C).
+
+Fitting streams over the data once and keeps only running sums, so memory does
+not grow with the dataset. Undersampling (balancing the two sets) is done in
+the same single pass: every example draws a random bin in [0, NUM_BINS), and
+codes are summed per attribute, class and bin. At the end the smaller class
+is used whole and the larger one contributes its first bins until it has at
+least as many examples (at most one bin, ~1/NUM_BINS of it, more): a uniformly
+random subset, chosen without storing a single code.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+NUM_BINS = 256
+
+
+def binned_sums(z, labels, bins, num_bins=NUM_BINS):
+    """Sums and counts of codes per attribute, class and bin for one batch.
+
+    Args:
+        z: (N, d) float32 codes.
+        labels: (N, K) int32 0/1 labels for K attributes.
+        bins: (N,) int32 random bins in [0, num_bins).
+
+    Returns:
+        sums (K, 2, num_bins, d) and counts (K, 2, num_bins), float32.
+    """
+    weights = tf.einsum("nkc,nb->nkcb", tf.one_hot(labels, 2), tf.one_hot(bins, num_bins))
+    return tf.einsum("nkcb,nd->kcbd", weights, z), tf.reduce_sum(weights, axis=0)
+
+
+def undersampled_centroids(sums, counts, balance=True):
+    """Centroids of the two classes of one attribute, the larger class undersampled.
+
+    Args:
+        sums: (2, B, d) code sums per class and bin; counts: (2, B).
+        balance: if False, every example is used (plain centroids).
+
+    Returns:
+        (centroid_without, centroid_with, used_counts) with used_counts the
+        number of examples behind each centroid.
+    """
+    totals = counts.sum(axis=1)
+    bins_used = np.full(2, counts.shape[1])
+    if balance:
+        large = int(np.argmax(totals))
+        cumulative = np.cumsum(counts[large])
+        # The fewest leading bins that hold at least as many as the smaller class.
+        bins_used[large] = int(np.searchsorted(cumulative, totals[1 - large])) + 1
+    centroids, used = [], []
+    for c in (0, 1):
+        n = counts[c, : bins_used[c]].sum()
+        centroids.append(sums[c, : bins_used[c]].sum(axis=0) / n)
+        used.append(int(n))
+    return centroids[0], centroids[1], used
+
+
+def combined_delta(vectors, coefficients):
+    """sum_i t_i v_i per image.
+
+    Args:
+        vectors: (K, d) attribute vectors.
+        coefficients: (N, K) one t per image and attribute.
+
+    Returns:
+        (N, d) latent offsets.
+    """
+    return tf.matmul(coefficients, vectors)
+
+
+def slerp(a, b, fractions):
+    """Spherical interpolation between codes a and b (d,) at fractions (T,)."""
+    a_n, b_n = tf.math.l2_normalize(a), tf.math.l2_normalize(b)
+    omega = tf.acos(tf.clip_by_value(tf.reduce_sum(a_n * b_n), -1.0, 1.0))
+    so = tf.sin(omega)
+    f = fractions[:, None]
+    if float(so) < 1e-6:  # parallel codes: the great circle degenerates to the line
+        return (1.0 - f) * a + f * b
+    return (tf.sin((1.0 - f) * omega) / so) * a + (tf.sin(f * omega) / so) * b

@@ -1,0 +1,107 @@
+"""Bad input fails before any work, with a message naming the problem and the fix."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from helpers import SIZE, labelled_dataset, random_images, tiny_model
+
+
+@pytest.fixture(scope="module")
+def model():
+    model = tiny_model()
+    model.set_attribute_vector("Bald", np.ones(8))
+    return model
+
+
+@pytest.mark.parametrize(
+    "images, error, message",
+    [
+        (np.zeros((SIZE, SIZE)), ValueError, "shape"),
+        (np.zeros((1, 1, SIZE, SIZE, 3)), ValueError, "shape"),
+        (np.zeros((2, 32, 32, 3)), ValueError, f"must be {SIZE}x{SIZE}"),
+        (np.zeros((2, SIZE, SIZE, 4)), ValueError, "3 \\(RGB\\) channels"),
+        (np.zeros((2, SIZE, SIZE, 3), np.uint8), TypeError, "astype\\('float32'\\) / 255"),
+        (np.full((2, SIZE, SIZE, 3), 200.0), ValueError, "divide by 255"),
+        (np.full((2, SIZE, SIZE, 3), -0.5), ValueError, "in \\[0, 1\\]"),
+        (np.full((2, SIZE, SIZE, 3), np.nan), ValueError, "NaN or Inf"),
+    ],
+)
+def test_bad_images(model, images, error, message):
+    for call in (model.encode, model.reconstruct, lambda x: model.insert(x, "Bald", 1.0)):
+        with pytest.raises(error, match=message):
+            call(images)
+
+
+def test_unknown_attribute_lists_the_known_ones(model):
+    with pytest.raises(KeyError, match="Unknown attribute 'Smiling'. Known attributes: Bald"):
+        model.insert(random_images(1), "Smiling", 1.0)
+
+
+@pytest.mark.parametrize("t", [np.nan, np.inf, [1.0, np.nan]])
+def test_non_finite_t(model, t):
+    with pytest.raises(ValueError, match="must be finite"):
+        model.insert(random_images(2), "Bald", t)
+
+
+def test_t_with_the_wrong_number_of_values(model):
+    with pytest.raises(ValueError, match="one value per image \\(2\\)"):
+        model.insert(random_images(2), "Bald", [1.0, 2.0, 3.0])
+
+
+def test_codes_of_the_wrong_size(model):
+    with pytest.raises(ValueError, match="Codes must have shape \\(N, 8\\)"):
+        model.decode(np.zeros((2, 5)))
+
+
+def test_label_missing_from_the_dataset_lists_the_available_ones():
+    _, _, ds = labelled_dataset(8)
+    with pytest.raises(KeyError, match="\\['Bald'\\] not in the dataset's attributes. Available: \\['A', 'B'\\]"):
+        tiny_model().fit_attribute_vector(ds, "Bald", verbose=0)
+
+
+def test_one_class_only_says_which_class_is_missing_and_keeps_old_vectors():
+    model = tiny_model()
+    model.set_attribute_vector("old", np.ones(8))
+    images = random_images(12)
+    labels = {"ok": np.arange(12) % 2, "none": np.zeros(12)}
+    with pytest.raises(ValueError, match="'none' has only one class: class 1 \\(with\\) is missing among 12"):
+        model.fit_attribute_vectors((images, labels), ["ok", "none"], verbose=0)
+    assert model.attribute_names == ["old"]  # nothing half-written
+
+
+def test_empty_dataset():
+    images, labels = random_images(0), {"A": np.zeros(0, np.int32)}
+    with pytest.raises(ValueError, match="empty"):
+        tiny_model().fit_attribute_vector((images, labels), "A", verbose=0)
+
+
+def test_labels_other_than_zero_one():
+    images = random_images(4)
+    with pytest.raises(ValueError, match="labels must be 0/1"):
+        tiny_model().fit_attribute_vector((images, np.array([-1, 1, -1, 1])), "A", verbose=0)
+
+
+def test_images_without_labels_cannot_fit_a_vector():
+    with pytest.raises(ValueError, match="without labels"):
+        tiny_model().fit_attribute_vector(tf.data.Dataset.from_tensor_slices(random_images(4)), "A", verbose=0)
+
+
+def test_uint8_dataset_names_the_conversion():
+    images = np.zeros((4, SIZE, SIZE, 3), np.uint8)
+    ds = tf.data.Dataset.from_tensor_slices((images, np.array([0, 1, 0, 1])))
+    with pytest.raises(TypeError, match="convert_image_dtype"):
+        tiny_model().fit_attribute_vector(ds, "A", verbose=0)
+    with pytest.raises(TypeError, match="float32"):
+        tiny_model().fit(ds.batch(2), verbose=0, shuffle=False)
+
+
+def test_training_images_out_of_range():
+    with pytest.raises(tf.errors.InvalidArgumentError, match="must be in \\[0, 1\\]"):
+        tiny_model().fit(np.full((4, SIZE, SIZE, 3), 3.0, np.float32), batch_size=2, verbose=0)
+
+
+def test_unknown_options():
+    with pytest.raises(ValueError, match="reconstruction_loss"):
+        tiny_model(reconstruction_loss="l7")
+    with pytest.raises(ValueError, match="power of two"):
+        tiny_model(image_size=48)

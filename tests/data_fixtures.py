@@ -55,12 +55,15 @@ def official_attributes(path, names, sep=" "):
     Path(path).write_text(f"{len(names)}\n{' '.join(NAMES)}\n" + "\n".join(rows) + "\n")
 
 
-def csv_attributes(path, names, zero_one=False):
-    """A CSV: header `image_id,<names>`, rows `<file>,v1,...` with -1/1 or 0/1."""
+def csv_attributes(path, names, zero_one=False, order=None):
+    """A CSV: header `image_id,<names>`, rows `<file>,v1,...` with -1/1 or 0/1.
+
+    `order` lists the image indices in row order (0, 1, ... by default).
+    """
     lines = ["image_id," + ",".join(NAMES)]
-    for i, name in enumerate(names):
+    for i in range(len(names)) if order is None else order:
         values = [max(v, 0) if zero_one else v for v in signs(i)]
-        lines.append(",".join([name, *map(str, values)]))
+        lines.append(",".join([names[i], *map(str, values)]))
     Path(path).write_text("\n".join(lines) + "\n")
 
 

@@ -40,8 +40,15 @@ def test_select_keeps_the_asked_order_and_columns(tmp_path):
 
 def test_unknown_attribute_lists_the_known_ones(tmp_path):
     csv_attributes(tmp_path / "labels.csv", FILES)
-    with pytest.raises(DataError, match="'Smilling' \\(did you mean 'Smiling'\\?\\).*Male, Smiling, Young"):
+    message = "'Smilling' \\(did you mean 'Smiling'\\?\\).*Male, Smiling, Young"
+    with pytest.raises(DataError, match=message):
         read_attributes(tmp_path / "labels.csv").select(["Smilling"])
+
+
+def test_attributes_must_be_a_list(tmp_path):
+    csv_attributes(tmp_path / "labels.csv", FILES)
+    with pytest.raises(TypeError, match=r"list of names, e.g. \['Male'\]"):
+        read_attributes(tmp_path / "labels.csv").select("Male")
 
 
 def test_celeba_names_are_the_forty():

@@ -59,7 +59,7 @@ def _contains(data, marker):
     starts = tf.maximum(tf.size(octets) - len(marker) + 1, 0)
     found = tf.ones([starts], tf.bool)
     for offset, octet in enumerate(marker):
-        found &= octets[offset : offset + starts] == octet
+        found &= octets[offset:offset + starts] == octet
     return tf.reduce_any(found)
 
 
@@ -81,7 +81,7 @@ def _crop(image, crop):
     if crop == "center":
         side = tf.minimum(height, width)
         top, left = (height - side) // 2, (width - side) // 2
-        return image[top : top + side, left : left + side]
+        return image[top:top + side, left:left + side]
     top, left, box_height, box_width = CELEBA_FACE_BOX
 
     def scaled(value, size, aligned_size):
@@ -89,4 +89,4 @@ def _crop(image, crop):
 
     rows = scaled(top, height, _ALIGNED_HEIGHT), scaled(top + box_height, height, _ALIGNED_HEIGHT)
     cols = scaled(left, width, _ALIGNED_WIDTH), scaled(left + box_width, width, _ALIGNED_WIDTH)
-    return image[rows[0] : rows[1], cols[0] : cols[1]]
+    return image[rows[0]:rows[1], cols[0]:cols[1]]

@@ -49,7 +49,6 @@ class Labels:
         """These labels restricted to `attributes` (all when None), in that order."""
         if attributes is None:
             return self
-        attributes = [attributes] if isinstance(attributes, str) else list(attributes)
         check_names(attributes, self.names, self.source)
         columns = [self.names.index(name) for name in attributes]
         return Labels(self.files, tuple(attributes), self.values[:, columns], self.source)
@@ -65,6 +64,8 @@ class Labels:
 
 def check_names(requested, available, source):
     """Raises DataError naming the first unknown attribute and listing the known ones."""
+    if isinstance(requested, str):
+        raise TypeError(f"attributes must be a list of names, e.g. [{requested!r}]")
     for name in requested:
         if name not in available:
             close = difflib.get_close_matches(name, available, n=1)

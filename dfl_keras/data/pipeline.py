@@ -41,8 +41,11 @@ def image_dataset(
         attributes: None for images only, or `{name: array of 0/1}` aligned with `paths`.
         image_size: side S of the square float32 images in [0, 1], shape (S, S, 3).
         crop: "center" (largest centred square) or "celeba" (`CELEBA_FACE_BOX`).
-        skip_bad: skip damaged files, logging each with a running count, instead of
-            raising an error that names the file.
+        skip_bad: skip damaged files (empty, not an image, truncated), logging each
+            with a running count, instead of raising an error that names the file.
+            The rare damage only the decoder notices (right signature and end
+            marker, broken data) raises TF's decoding error, or with `skip_bad`
+            is skipped with TF's own warning.
         batch_size: None for single elements, else the batch size.
         shuffle: a new order every epoch.
         seed: makes the shuffled order reproducible (with `deterministic=True`).
@@ -55,12 +58,16 @@ def image_dataset(
         drop_remainder: drop the last batch when it is smaller than `batch_size`.
     """
     check_crop(crop)
-    paths = [str(path) for path in paths][:take]
+    paths = [str(path) for path in paths]
+    columns = {name: np.asarray(v, np.int32) for name, v in (attributes or {}).items()}
+    if any(len(v) != len(paths) for v in columns.values()):
+        raise ValueError("attributes need one value per path")
+    paths = paths[:take]
     if not paths:
         raise DataError("no image files to read")
     ds = tf.data.Dataset.from_tensor_slices(paths)
     if attributes is not None:
-        columns = {name: np.asarray(v, np.int32)[:take] for name, v in attributes.items()}
+        columns = {name: v[:take] for name, v in columns.items()}
         ds = tf.data.Dataset.zip(ds, tf.data.Dataset.from_tensor_slices(columns))
     if shuffle and cache is None:
         ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)

@@ -63,7 +63,7 @@ def celeba_tfds(
     import tensorflow_datasets as tfds  # slow to import, so only when used
 
     check_crop(crop)
-    names = list(CELEBA_ATTRIBUTES if attributes is None else attributes)
+    names = CELEBA_ATTRIBUTES if attributes is None else attributes
     check_names(names, CELEBA_ATTRIBUTES, "celeb_a")
     builder = tfds.builder("celeb_a", data_dir=data_dir)
     if not builder.is_prepared():

@@ -60,7 +60,8 @@ def build_decoder(image_size, latent_dim, filters, architecture="strided"):
     start = image_size // 2 ** len(filters)
     x = layers.Dense(start * start * filters[-1], activation="relu")(z)
     x = layers.Reshape((start, start, filters[-1]))(x)
-    for f in reversed(filters):
+    # Mirror of the encoder: each upsampling step halves the channels.
+    for f in list(reversed(filters))[1:] + [filters[0]]:
         if architecture == "strided":
             x = layers.Conv2DTranspose(f, 4, strides=2, padding="same", activation="relu")(x)
         else:

@@ -1,0 +1,223 @@
+"""Export a LatentAttributeModel for TF Serving as ``<base>/<name>/<version>/``.
+
+The SavedModel needs nothing from dfl_keras at serving time: encoder and
+decoder weights are variables, the attribute vectors and names are constants
+in the graph, and every signature names its inputs and outputs. Edits use the
+deterministic code z_mean, so the server answers exactly as ``model.insert``.
+
+Signatures (N dynamic, S = image_size, K attributes in ``model.attribute_names``
+order, d = latent_dim; images are float32 in [0, 1]):
+
+    serving_default    images (N,S,S,3), coefficients (N,K)     -> images
+    insert_named       images, attribute (N,) string, t (N,)    -> images
+    encode             images                                   -> z (N,d)
+    decode             z (N,d)                                  -> images
+    reconstruct        images                                   -> images
+    attribute_names    no input                                 -> attribute_names (K,)
+
+and with ``raw_images=True``:
+
+    insert_bytes       image_bytes (N,) string, coefficients    -> images
+    reconstruct_bytes  image_bytes                              -> images
+    insert_uint8       images (N,S,S,3) uint8, coefficients     -> images
+    reconstruct_uint8  images uint8                             -> images
+"""
+
+import errno
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from dfl_keras.data import images as image_files
+
+ATTRIBUTE_NAMES_FILE = "attribute_names.txt"
+
+
+def export_serving(model, base, name="dfl", version=None, overwrite=False, raw_images=False):
+    """Write ``model`` as ``<base>/<name>/<version>/`` for TF Serving; return that directory.
+
+    The SavedModel is written to a hidden ``.tmp-*`` directory beside the
+    versions and renamed into place, so a server watching ``<base>/<name>``
+    never loads a half-written version. Renaming onto a version that exists
+    fails, so concurrent exports claim distinct versions.
+
+    Args:
+        model: a LatentAttributeModel; its attribute vectors are frozen into the export.
+        base: the directory holding one subdirectory per served model.
+        name: the model's name (TF Serving's MODEL_NAME).
+        version: a non-negative integer; by default one more than the highest there.
+        overwrite: replace an existing ``version`` instead of raising FileExistsError.
+            The old version disappears for a moment between two renames.
+        raw_images: also add the ``*_bytes`` (encoded JPEG/PNG/GIF/BMP of any size,
+            center-cropped and resized to S as in training) and ``*_uint8`` signatures.
+    """
+    root = Path(base) / name
+    if version is not None:
+        version = _checked_version(version)
+        if not overwrite and (root / str(version)).exists():
+            raise _exists(root / str(version))
+    root.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    try:
+        staged = scratch / "saved_model"
+        _write_saved_model(model, staged, raw_images)
+        return _publish(staged, root, version, overwrite)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _write_saved_model(model, path, raw_images=False):
+    """The SavedModel at ``path``, not atomically: export_serving stages it."""
+    names_file = path.parent / ATTRIBUTE_NAMES_FILE
+    names_file.write_text("".join(f"{n}\n" for n in model.attribute_names))
+    root = tf.Module()
+    root.weights = model.encoder.variables + model.decoder.variables
+    root.attribute_names_file = tf.saved_model.Asset(str(names_file))
+    tf.saved_model.save(root, str(path), signatures=_signatures(model, raw_images))
+
+
+def _signatures(model, raw_images):
+    """{signature name: tf.function with named TensorSpecs returning named outputs}."""
+    size, names = model.image_size, model.attribute_names
+    vectors = np.reshape([model.attribute_vector(n) for n in names], (len(names), model.latent_dim))
+    vectors = vectors.astype(np.float32)
+    valid = ", ".join(names) or "none (the model has no attribute vectors)"
+
+    def attribute_names():
+        return {"attribute_names": tf.constant(names, tf.string, shape=[len(names)])}
+
+    def encode(images):
+        return {"z": model._code(images)}
+
+    def decode(z):
+        return {"images": model.decoder(z, training=False)}
+
+    def reconstruct(images):
+        return decode(model._code(images))
+
+    def insert(images, coefficients):
+        _same_batch(images=images, coefficients=coefficients)
+        return decode(model._code(images) + tf.matmul(coefficients, vectors))
+
+    def insert_named(images, attribute, t):
+        _same_batch(images=images, attribute=attribute, t=t)
+        chosen = tf.equal(attribute[:, None], attribute_names()["attribute_names"])
+        unknown = tf.logical_not(tf.reduce_any(chosen, axis=1))
+        message = f"Unknown attribute name. Valid names: {valid}. Got:"
+        tf.debugging.Assert(
+            tf.logical_not(tf.reduce_any(unknown)), [message, tf.boolean_mask(attribute, unknown)]
+        )
+        return insert(images, tf.cast(chosen, tf.float32) * t[:, None])
+
+    def from_bytes(image_bytes):
+        """Decoded, center-cropped and resized exactly as the training pipeline does."""
+        decoded = tf.map_fn(
+            lambda data: image_files.decode(data, size),
+            image_bytes,
+            fn_output_signature=tf.TensorSpec((size, size, 3), tf.uint8),
+        )
+        return tf.image.convert_image_dtype(decoded, tf.float32)
+
+    def insert_bytes(image_bytes, coefficients):
+        return insert(from_bytes(image_bytes), coefficients)
+
+    def reconstruct_bytes(image_bytes):
+        return reconstruct(from_bytes(image_bytes))
+
+    def insert_uint8(images, coefficients):
+        return insert(tf.image.convert_image_dtype(images, tf.float32), coefficients)
+
+    def reconstruct_uint8(images):
+        return reconstruct(tf.image.convert_image_dtype(images, tf.float32))
+
+    def spec(shape, name, dtype=tf.float32):
+        return tf.TensorSpec(shape, dtype, name=name)
+
+    images = spec((None, size, size, 3), "images")
+    pixels = spec((None, size, size, 3), "images", tf.uint8)
+    encoded = spec((None,), "image_bytes", tf.string)
+    coefficients = spec((None, len(names)), "coefficients")
+    endpoints = {
+        "serving_default": (insert, images, coefficients),
+        "insert_named": (
+            insert_named,
+            images,
+            spec((None,), "attribute", tf.string),
+            spec((None,), "t"),
+        ),
+        "encode": (encode, images),
+        "decode": (decode, spec((None, model.latent_dim), "z")),
+        "reconstruct": (reconstruct, images),
+        "attribute_names": (attribute_names,),
+    }
+    if raw_images:
+        endpoints |= {
+            "insert_bytes": (insert_bytes, encoded, coefficients),
+            "reconstruct_bytes": (reconstruct_bytes, encoded),
+            "insert_uint8": (insert_uint8, pixels, coefficients),
+            "reconstruct_uint8": (reconstruct_uint8, pixels),
+        }
+    return {
+        name: tf.function(fn, input_signature=list(specs), autograph=False)
+        for name, (fn, *specs) in endpoints.items()
+    }
+
+
+def _same_batch(**inputs):
+    """Inputs of one request must agree on N, or broadcasting would hide the mistake."""
+    (first, x), *rest = inputs.items()
+    for name, y in rest:
+        tf.debugging.assert_equal(
+            tf.shape(y)[0],
+            tf.shape(x)[0],
+            message=f"{name} must have one entry per image in {first}",
+        )
+
+
+def _publish(staged, root, version, overwrite):
+    """Rename the finished SavedModel to its version directory and return that."""
+    while True:
+        target = root / str(_next_version(root) if version is None else version)
+        if overwrite and version is not None and target.exists():
+            return _replace(staged, target)
+        try:
+            os.rename(staged, target)  # fails if another export got there first
+            return target
+        except OSError as error:
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+            if version is not None and not overwrite:
+                raise _exists(target) from None
+
+
+def _replace(staged, target):
+    """Swap a version for a new one; the old one goes to the scratch directory."""
+    old = staged.with_name("replaced")
+    os.rename(target, old)
+    try:
+        os.rename(staged, target)
+    except OSError:
+        os.rename(old, target)
+        raise
+    return target
+
+
+def _next_version(root):
+    versions = [int(p.name) for p in root.iterdir() if p.name.isascii() and p.name.isdigit()]
+    return max(versions, default=0) + 1
+
+
+def _checked_version(version):
+    if isinstance(version, bool) or not isinstance(version, (int, np.integer)) or version < 0:
+        raise ValueError(
+            f"version must be a non-negative integer (a TF Serving version), got {version!r}."
+        )
+    return int(version)
+
+
+def _exists(path):
+    return FileExistsError(f"Version {path} already exists; pass overwrite=True to replace it.")

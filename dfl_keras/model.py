@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dfl_keras import inputs, losses, networks, vectors
+from dfl_keras import distribute, export, inputs, losses, networks, vectors
 
 
 @keras.saving.register_keras_serializable(package="dfl_keras")
@@ -95,14 +95,14 @@ class LatentAttributeModel(keras.Model):
         images = self._training_images(data)
         with tf.GradientTape() as tape:
             terms = self._loss_terms(images, training=True)
-            # Gradients are summed over replicas under tf.distribute.
-            loss = terms["loss"] / tf.distribute.get_strategy().num_replicas_in_sync
+            loss = terms["loss"] * distribute.batch_share(images)
         grads = tape.gradient(loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
-        return self._update_trackers(terms)
+        return self._update_trackers(terms, images)
 
     def test_step(self, data):
-        return self._update_trackers(self._loss_terms(self._training_images(data), training=False))
+        images = self._training_images(data)
+        return self._update_trackers(self._loss_terms(images, training=False), images)
 
     def _loss_terms(self, images, training):
         """Batch means of every loss term. Training samples z; evaluation uses z_mean."""
@@ -130,10 +130,13 @@ class LatentAttributeModel(keras.Model):
         terms["loss"] = total
         return terms
 
-    def _update_trackers(self, terms):
+    def _update_trackers(self, terms, images):
+        """Epoch metrics are means over examples, so they do not depend on how batches are split."""
         for name, tracker in self.trackers.items():
-            tracker.update_state(terms[name])
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+            tracker.update_state(terms[name], sample_weight=tf.shape(images)[0])
+        # Across workers Keras averages metric values along axis 0, which a scalar lacks.
+        shape = [1] if distribute.spans_workers(self.distribute_strategy) else []
+        return {name: tf.reshape(tracker.result(), shape) for name, tracker in self.trackers.items()}
 
     def _training_images(self, data):
         """Images from a batch of images or of (image, attributes) pairs, checked."""
@@ -240,24 +243,30 @@ class LatentAttributeModel(keras.Model):
             fitted, so a failure leaves the model as it was.
         """
         labels = [labels] if isinstance(labels, str) else list(labels)
+        strategy = self.distribute_strategy
+
+        def with_bins(seen, batch):
+            # A keyed hash of each example's position: bins as random as the seed, and the same
+            # whatever the batching or strategy.
+            n = tf.shape(batch[1], out_type=tf.int64)[0]
+            positions = tf.strings.as_string(seen + tf.range(n))
+            bins = tf.strings.to_hash_bucket_strong(positions, vectors.NUM_BINS, [seed, 0])
+            return seen + n, (*batch, tf.cast(bins, tf.int32))
+
         batches = inputs.labelled_batches(data, labels, self.image_size, batch_size)
-        rng = np.random.default_rng(seed)
+        batches = batches.scan(tf.constant(0, tf.int64), with_bins)
         shape = (len(labels), 2, vectors.NUM_BINS)
-        sums, counts = np.zeros(shape + (self.latent_dim,)), np.zeros(shape)
-        code_sum, code_outer = np.zeros(self.latent_dim), np.zeros((self.latent_dim,) * 2)
+        totals = [np.zeros(shape + (self.latent_dim,)), np.zeros(shape), np.zeros(self.latent_dim),
+                  np.zeros((self.latent_dim,) * 2), 0.0]
         progress = keras.utils.Progbar(None, verbose=verbose, unit_name="image")
-        seen = 0
-        for images, y in batches:
-            inputs.check_batch(images, y.numpy(), labels)
-            bins = rng.integers(0, vectors.NUM_BINS, size=y.shape[0]).astype(np.int32)
-            z, batch_sums, batch_counts = self._accumulate_graph(images, y, bins)
-            sums += batch_sums.numpy()
-            counts += batch_counts.numpy()
-            z = z.numpy().astype(np.float64)
-            code_sum += z.sum(0)
-            code_outer += z.T @ z
-            seen += y.shape[0]
-            progress.update(seen)
+        local = strategy.experimental_local_results
+        for images, y, bins in strategy.experimental_distribute_dataset(distribute.shard_by_data(batches)):
+            for local_images, local_y in zip(local(images), local(y)):
+                if local_y.shape[0]:
+                    inputs.check_batch(local_images, local_y.numpy(), labels)
+            totals = [total + t.numpy() for total, t in zip(totals, self._accumulate_graph(images, y, bins))]
+            progress.update(int(totals[-1]))
+        sums, counts, code_sum, code_outer, seen = totals
         if not seen:
             raise ValueError("The dataset is empty: no examples to fit attribute vectors from.")
         for k, name in enumerate(labels):
@@ -281,8 +290,17 @@ class LatentAttributeModel(keras.Model):
 
     @tf.function(reduce_retracing=True)
     def _accumulate_graph(self, images, labels, bins):
-        z = self._code(images)
-        return (z, *vectors.binned_sums(z, labels, bins))
+        """Sums and counts over one global batch: per replica, then added up so each example counts once."""
+
+        def replica_sums(images, labels, bins):
+            # A replica gets no examples when the last batch is smaller than the replica count,
+            # and TF's CPU convolution fails on an empty batch.
+            z = tf.cond(tf.size(labels) > 0, lambda: self._code(images), lambda: tf.zeros((0, self.latent_dim)))
+            return (*vectors.binned_sums(z, labels, bins), tf.reduce_sum(z, 0),
+                    tf.matmul(z, z, transpose_a=True), tf.cast(tf.shape(z)[0], tf.float32))
+
+        strategy = self.distribute_strategy
+        return [strategy.reduce("SUM", t, axis=None) for t in strategy.run(replica_sums, (images, labels, bins))]
 
     # ------------------------------------------------------------------ editing
 
@@ -343,6 +361,10 @@ class LatentAttributeModel(keras.Model):
         mean, cov = self.code_distribution
         codes = np.random.default_rng(seed).multivariate_normal(mean, cov, size=n, method="eigh")
         return self.decode(codes.astype(np.float32))
+
+    def export_serving(self, base, name="dfl", version=None, **options):
+        """Write a TF Serving SavedModel to <base>/<name>/<version>/ (see dfl_keras.export)."""
+        return export.export_serving(self, base, name, version, **options)
 
     def _entry(self, name):
         if name not in self._vectors:

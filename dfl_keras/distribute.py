@@ -1,0 +1,150 @@
+"""Training and fitting attribute vectors on several devices or hosts (tf.distribute).
+
+Create the model inside ``strategy.scope()``; ``model.fit`` and
+``fit_attribute_vectors`` then give the same result as on one device
+(to float rounding). See docs/distributed.md.
+"""
+
+import json
+import os
+
+import keras
+import tensorflow as tf
+# Private TF modules: the public API has no way to bound the start-up wait for peers.
+from tensorflow.compiler.xla.tsl.protobuf import coordination_config_pb2
+from tensorflow.python.eager import context
+
+STRATEGIES = ("default", "mirrored", "multiworker")
+PEER_TIMEOUT = 120.0
+
+
+def strategy_from_name(name, peer_timeout=PEER_TIMEOUT):
+    """The strategy behind ``dfl train --strategy NAME``.
+
+    Args:
+        name: "default" (one device), "mirrored" (all local GPUs, or the CPU)
+            or "multiworker" (the cluster described by the TF_CONFIG variable).
+        peer_timeout: seconds a worker waits for its peers to join ("multiworker").
+    """
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        return multi_worker_strategy(peer_timeout)
+    raise ValueError(f"Unknown strategy {name!r}; choose one of {STRATEGIES}.")
+
+
+def multi_worker_strategy(peer_timeout=PEER_TIMEOUT):
+    """MultiWorkerMirroredStrategy for TF_CONFIG that fails, not hangs, when a peer never starts.
+
+    Raises:
+        RuntimeError: TF_CONFIG is missing or malformed.
+        TimeoutError: not every worker joined within ``peer_timeout`` seconds.
+    """
+    cluster, task = _tf_config()
+    _bound_startup(cluster, peer_timeout)
+    try:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    except tf.errors.DeadlineExceededError as error:
+        raise TimeoutError(
+            f"Worker {task['type']} {task['index']} gave up after {peer_timeout:g} s: not every task of "
+            f"the cluster in TF_CONFIG joined ({json.dumps(cluster)}). Start all of them with the same "
+            "cluster, or check their addresses and ports."
+        ) from error
+
+
+def shard_by_data(dataset):
+    """The dataset set to shard by DATA across workers.
+
+    Every worker runs the whole pipeline and keeps its slice of each global
+    batch, so workers see exactly the batches one device would. tf.data's
+    default (AUTO) tries to shard by FILE first, which only suits datasets read
+    from at least as many files as there are workers.
+    """
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
+def batch_share(images):
+    """This replica's share of the global batch (1 on one device).
+
+    Keras' optimizer sums gradients over replicas, so weighting each replica's
+    mean loss by its share gives exactly the gradient of the mean over the
+    global batch, even when the last batch splits unevenly.
+    """
+    local = tf.cast(tf.shape(images)[0], tf.float32)
+    return local / tf.distribute.get_replica_context().all_reduce("SUM", local)
+
+
+def spans_workers(strategy):
+    """Whether replicas run in several processes (Keras then reduces metric values along axis 0)."""
+    return (
+        isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        and strategy.num_replicas_in_sync > len(strategy.extended.worker_devices)
+    )
+
+
+class BackupAndRestore(keras.callbacks.BackupAndRestore):
+    """keras.callbacks.BackupAndRestore that several workers can share.
+
+    Every worker restores from ``backup_dir`` but only the chief writes and
+    deletes it: with Keras' callback all workers write the same files, and
+    after a crash they could restore different epochs and then wait for each
+    other forever. ``backup_dir`` must be readable by all workers (a shared
+    or gs:// path across hosts).
+    """
+
+    def on_train_begin(self, logs=None):
+        self._writes = self.model.distribute_strategy.extended.should_checkpoint
+        super().on_train_begin(logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._writes:
+            super().on_train_batch_end(batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._writes:
+            super().on_epoch_end(epoch, logs)
+
+    def on_train_end(self, logs=None):
+        if self._writes:
+            super().on_train_end(logs)
+
+
+def _tf_config():
+    raw = os.environ.get("TF_CONFIG")
+    example = ('TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+               '"task": {"type": "worker", "index": 0}}\'')
+    if not raw:
+        raise RuntimeError(f"The multiworker strategy needs TF_CONFIG describing the cluster, e.g. {example}")
+    try:
+        config = json.loads(raw)
+        cluster, task = config["cluster"], config["task"]
+        tasks = cluster[task["type"]]
+        if task["type"] not in ("chief", "worker") or not 0 <= task["index"] < len(tasks):
+            raise ValueError
+    except (ValueError, KeyError, TypeError) as error:
+        raise RuntimeError(
+            f"TF_CONFIG must name a chief or worker task of its cluster, e.g. {example}; got {raw}"
+        ) from error
+    return cluster, task
+
+
+def _bound_startup(cluster, timeout):
+    """Configure TF's coordination service so registering the workers times out.
+
+    MultiWorkerMirroredStrategy configures the service itself, without a
+    deadline, unless it already is; these are the same settings plus the
+    deadline and a start-up barrier (without it the leader waits forever).
+    """
+    jobs = [coordination_config_pb2.CoordinatedJob(name=job, num_tasks=len(cluster[job]))
+            for job in ("chief", "worker") if job in cluster]
+    context.context().configure_coordination_service(
+        service_type="standalone",
+        service_leader=f"/job:{jobs[0].name}/replica:0/task:0",
+        cluster_register_timeout_in_ms=int(timeout * 1000),
+        coordinated_jobs=jobs,
+    )
+    context.context().coordination_service.cluster_register_with_barrier = True

@@ -1,0 +1,358 @@
+"""The `dfl` command.
+
+Subprocesses where the process itself matters (clean stderr, exit status, kill and resume);
+in-process calls of `main` for the rest, as each subprocess pays ~5 s of TensorFlow import.
+"""
+
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from helpers import SIZE, labelled_dataset, random_images, tiny_model
+from PIL import Image, ImageOps
+
+from dfl_keras import LatentAttributeModel, images_io, pretrained
+from dfl_keras.cli import main
+from dfl_keras.provenance import read_provenance
+
+DFL = Path(sys.executable).parent / "dfl"
+SHIPPED = Path(__file__).resolve().parents[1] / "saved_models" / pretrained.SHIPPED_MODEL
+COMMANDS = ("demo", "insert", "train", "fit-vectors", "grid", "transition", "latent-map", "export")
+TINY = ["--image-size", str(SIZE), "--latent-dim", "8", "--filters", "8", "16"]
+TENSORBOARD = importlib.util.find_spec("tensorboard") is not None  # not a TensorFlow dependency
+
+
+def user_env():
+    """The environment of a user who set no TensorFlow logging or model variables."""
+    return {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "DFL_MODEL")}
+
+
+def run(*args, cwd, timeout=120):
+    """`dfl args` as a user runs it: the installed script."""
+    return subprocess.run([str(DFL), *map(str, args)], cwd=cwd, env=user_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def write_photo(path, pixels):
+    Image.fromarray(np.asarray(pixels, np.uint8)).save(path)
+    return path
+
+
+def error_line(capsys):
+    """The one line a failed command printed on stderr."""
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+@pytest.fixture(scope="module")
+def tiny_file(tmp_path_factory):
+    """A saved tiny model with vectors "A" and "B" and a code distribution."""
+    keras.utils.set_random_seed(0)
+    model = tiny_model()
+    model.fit(random_images(32), epochs=1, batch_size=8, verbose=0)
+    model.fit_attribute_vectors(labelled_dataset(32)[2], ["A", "B"], verbose=0)
+    path = tmp_path_factory.mktemp("model") / "tiny.keras"
+    model.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    """Two photos of odd sizes, a truncated JPEG and a text file posing as a PNG."""
+    folder = tmp_path_factory.mktemp("photos")
+    rng = np.random.default_rng(1)
+    write_photo(folder / "wide.jpg", rng.integers(0, 256, (30, 45, 3)))
+    write_photo(folder / "tall.png", rng.integers(0, 256, (50, 21, 3)))
+    (folder / "cut.jpg").write_bytes((folder / "wide.jpg").read_bytes()[:200])
+    (folder / "text.png").write_text("not an image")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def celeba(tmp_path_factory):
+    """CelebA's official layout in miniature: 24 photos of 18x22, labels Male and Smiling."""
+    root = tmp_path_factory.mktemp("celeba")
+    (root / "img_align_celeba").mkdir()
+    rng = np.random.default_rng(2)
+    rows = []
+    for i in range(24):
+        name = f"{i + 1:06d}.jpg"
+        write_photo(root / "img_align_celeba" / name, rng.integers(0, 256, (22, 18, 3)))
+        rows.append(f"{name} {1 if i % 2 else -1:2d} {1 if i % 3 else -1:2d}")
+    (root / "list_attr_celeba.txt").write_text("24\nMale Smiling\n" + "\n".join(rows) + "\n")
+    return root
+
+
+# ------------------------------------------------------------- as a user runs it
+
+
+def test_help_and_a_real_command_print_nothing_on_stderr(tmp_path, tiny_file):
+    result = run("--help", cwd=tmp_path)
+    assert result.returncode == 0 and result.stderr == ""
+    assert all(command in result.stdout for command in COMMANDS)
+
+    result = run("demo", "--model", tiny_file, "-o", "out", "--watermark", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no TensorFlow start-up noise
+    for name in ("grid.png", "transition.gif"):
+        assert str(Path("out") / name) in result.stdout
+        info = read_provenance(tmp_path / "out" / name)
+        assert info["Model"].startswith("tiny.keras (sha256 ")
+        assert "Synthetic" in info["Description"]
+
+
+def test_a_failure_is_one_line_on_stderr_and_exit_status_1(tmp_path, tiny_file):
+    result = run("insert", "nowhere.jpg", "--attr", "A=1", "--model", tiny_file, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == "dfl insert: error: no image file nowhere.jpg\n"
+
+
+@pytest.mark.skipif(not SHIPPED.is_file(), reason=f"the shipped model {SHIPPED} is not there "
+                    "yet (it is trained separately), so `dfl demo` without --model cannot run")
+def test_demo_runs_on_the_shipped_model_in_well_under_a_minute(tmp_path):
+    start = time.perf_counter()
+    result = run("demo", "-o", "demo", cwd=tmp_path, timeout=90)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert time.perf_counter() - start < 60
+    info = read_provenance(tmp_path / "demo" / "grid.png")
+    assert info["Model"].startswith(pretrained.SHIPPED_MODEL) and "Smiling" in info["Edits"]
+    assert Image.open(tmp_path / "demo" / "transition.gif").n_frames > 10
+
+
+def test_train_killed_after_an_epoch_resumes_without_losing_or_repeating_one(tmp_path, capsys):
+    data = tmp_path / "faces"
+    data.mkdir()
+    rng = np.random.default_rng(3)
+    for i in range(64):
+        write_photo(data / f"{i:03d}.png", rng.integers(0, 256, (SIZE, SIZE, 3)))
+    output = tmp_path / "m.keras"
+    command = ["train", str(data), *TINY, "--epochs", "4", "--batch-size", "2", "-o", str(output)]
+    if TENSORBOARD:
+        command += ["--tensorboard", str(tmp_path / "logs")]
+    metadata = tmp_path / "m.backup" / "training_metadata.json"
+
+    first = subprocess.Popen([str(DFL), *command], env=user_env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while first.poll() is None and time.monotonic() < deadline and not finished(metadata):
+        time.sleep(0.02)
+    first.send_signal(signal.SIGKILL)
+    first.communicate()
+    assert first.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    done = finished(metadata)
+    assert 1 <= done < 4 and output.is_file()
+
+    assert main(command) == 1  # a leftover backup is never silently discarded
+    assert "add --resume" in error_line(capsys)
+
+    resumed = run(*command, "--resume", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"Epoch {done + 1}/4" in resumed.stdout and "Epoch 1/4" not in resumed.stdout
+    log = (tmp_path / "m.log.csv").read_text().splitlines()
+    assert [int(row.split(",")[0]) for row in log[1:]] == [0, 1, 2, 3]
+    assert not (tmp_path / "m.backup").exists()
+    if TENSORBOARD:
+        assert list((tmp_path / "logs" / "train").glob("events.out.tfevents.*"))
+    assert keras.saving.load_model(output).latent_dim == 8
+
+
+def finished(metadata):
+    """Epochs BackupAndRestore has saved (0 until its metadata file is whole)."""
+    try:
+        return json.loads(metadata.read_text())["epoch"]
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+# ------------------------------------------------------------------- in-process
+
+
+def test_every_command_has_help(capsys):
+    for command in COMMANDS:
+        with pytest.raises(SystemExit) as exit:
+            main([command, "--help"])
+        assert exit.value.code == 0
+        assert f"usage: dfl {command}" in capsys.readouterr().out
+
+
+def test_insert_writes_the_edit_beside_each_photo_with_its_provenance(tiny_file, photos, tmp_path):
+    argv = ["insert", str(photos / "wide.jpg"), str(photos / "tall.png"), "--attr", "A=1.2",
+            "--attr", "B=-0.5", "--model", str(tiny_file)]
+    assert main(argv) == 0
+    model = pretrained.load_model(tiny_file)
+    for photo in (photos / "wide.jpg", photos / "tall.png"):
+        written = photos / f"{photo.stem}.dfl.png"
+        expected = model.insert(images_io.read_image(photo, SIZE), {"A": 1.2, "B": -0.5})
+        pixels = np.asarray(Image.open(written))
+        assert pixels.shape == (SIZE, SIZE, 3)
+        assert np.abs(pixels.astype(int) - images_io.to_uint8(expected)).max() <= 1
+        info = read_provenance(written)
+        assert info["Edits"] == "A=+1.20, B=-0.50" and info["Source"] == photo.name
+
+    out = tmp_path / "edited"
+    assert main(["insert", str(photos / "wide.jpg"), "--attr", "A", "--model", str(tiny_file),
+                 "-o", str(out)]) == 0
+    assert read_provenance(out / "wide.dfl.png")["Edits"] == "A=+1.00"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["insert", "{photos}/wide.jpg", "--attr", "Smile=1"], "unknown attribute 'Smile'"),
+    (["insert", "{photos}/cut.jpg", "--attr", "A=1"], "cut.jpg: truncated"),
+    (["insert", "{photos}/text.png", "--attr", "A=1"], "text.png: not a JPEG, PNG, GIF or BMP"),
+    (["insert", "{photos}/wide.jpg", "--attr", "A=nan"], "must be finite"),
+    (["transition", "{photos}/wide.jpg", "{photos}/gone.png"], "no image file"),
+    (["latent-map", "{photos}/nowhere", "--attr", "A"], "no data folder"),
+    (["grid", "--attrs", "A+Bald"], "unknown attribute 'Bald'"),
+])
+def test_errors_are_one_line(argv, message, tiny_file, photos, capsys):
+    argv = [arg.format(photos=photos) for arg in argv] + ["--model", str(tiny_file)]
+    assert main(argv) == 1
+    line = error_line(capsys)
+    assert line.startswith(f"dfl {argv[0]}: error: ") and message in line
+
+
+def test_verbose_shows_the_traceback(tiny_file, capsys):
+    argv = ["insert", "nowhere.jpg", "--attr", "A=1", "--model", str(tiny_file), "--verbose"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback") and "FileNotFoundError: no image file nowhere.jpg" in err
+
+
+def test_model_files_are_found_or_refused_clearly(tiny_file, photos, tmp_path, monkeypatch,
+                                                  capsys):
+    monkeypatch.setenv("DFL_MODEL", str(tiny_file))
+    assert pretrained.shipped_model_path() == tiny_file
+    assert main(["grid", "-o", str(tmp_path / "grid.png")]) == 0  # no --model: $DFL_MODEL
+    capsys.readouterr()
+    monkeypatch.setenv("DFL_MODEL", str(tmp_path / "gone.keras"))
+    assert main(["demo", "-o", str(tmp_path)]) == 1
+    assert "DFL_MODEL is set to" in error_line(capsys)
+    photo = str(photos / "wide.jpg")
+    assert main(["insert", photo, "--attr", "A=1", "--model", photo]) == 1
+    assert "cannot load a model from" in error_line(capsys)
+
+
+def untrained(path):
+    """A model file without vectors (and without optimizer state)."""
+    LatentAttributeModel(image_size=SIZE, latent_dim=8, filters=(8, 16)).save(path)
+    return path
+
+
+def test_fit_vectors_fits_every_label_of_the_data_into_the_model(celeba, tmp_path, capsys):
+    path = untrained(tmp_path / "plain.keras")
+    assert main(["fit-vectors", str(celeba), "--model", str(path), "--batch-size", "8"]) == 0
+    model = pretrained.load_model(path)
+    assert model.attribute_names == ["Male", "Smiling"] and model.code_distribution is not None
+    info = model.attribute_info("Male")
+    assert info["n_with"] + info["n_without"] == 21  # the train split: 90% of 24
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.keras"]
+
+    other = tmp_path / "other.keras"
+    assert main(["fit-vectors", str(celeba), "--model", str(path), "--attrs", "Smiling",
+                 "--split", "all", "-o", str(other)]) == 0
+    assert pretrained.load_model(other).attribute_info("Smiling")["n_with"] == 16
+    capsys.readouterr()
+    assert main(["fit-vectors", str(celeba), "--model", str(path), "--attrs", "Mal"]) == 1
+    assert "did you mean 'Male'" in error_line(capsys)
+
+
+def test_a_damaged_image_in_the_data_is_named_in_one_line(celeba, tmp_path, capsys):
+    damaged = tmp_path / "celeba"
+    shutil.copytree(celeba, damaged)
+    photo = damaged / "img_align_celeba" / "000005.jpg"
+    photo.write_bytes(photo.read_bytes()[:150])
+    argv = ["fit-vectors", str(damaged), "--model", str(untrained(tmp_path / "m.keras"))]
+    assert main(argv) == 1
+    line = error_line(capsys)
+    assert line.startswith(f"dfl fit-vectors: error: cannot read image {photo}: truncated")
+    assert main([*argv, "--skip-bad"]) == 0
+
+
+def test_a_crash_while_saving_vectors_leaves_the_model_intact(celeba, tmp_path, monkeypatch,
+                                                              capsys):
+    path = untrained(tmp_path / "model.keras")
+    before = path.read_bytes()
+
+    def crash(model, filepath, **kwargs):
+        Path(filepath).write_bytes(b"half a zip")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(keras.Model, "save", crash)
+    assert main(["fit-vectors", str(celeba), "--model", str(path)]) == 1
+    assert "disk full" in error_line(capsys)
+    assert path.read_bytes() == before and sorted(tmp_path.iterdir()) == [path]
+
+
+def test_grid_transition_and_latent_map_write_pictures_with_provenance(tiny_file, photos, celeba,
+                                                                       tmp_path):
+    model, wide, tall = str(tiny_file), str(photos / "wide.jpg"), str(photos / "tall.png")
+    assert main(["grid", wide, tall, "--attrs", "A", "A+B", "--t", "0", "1", "--model", model,
+                 "-o", str(tmp_path / "g.png")]) == 0
+    info = read_provenance(tmp_path / "g.png")
+    assert info["Edits"] == "A; A+B at t = 0, 1" and info["Source"] == f"{wide}, {tall}"
+
+    assert main(["transition", wide, tall, "--steps", "5", "--scale", "2", "--model", model,
+                 "-o", str(tmp_path / "t.gif")]) == 0
+    gif = Image.open(tmp_path / "t.gif")
+    assert gif.n_frames == 8 and gif.size == (2 * SIZE, 2 * SIZE)  # 5 frames there, 3 back
+    assert read_provenance(tmp_path / "t.gif")["Source"] == "wide.jpg -> tall.png"
+
+    out = tmp_path / "map.png"  # (t-SNE is tested in test_plots)
+    assert main(["latent-map", str(celeba), "--split", "all", "--attr", "Male", "--model", model,
+                 "-o", str(out)]) == 0
+    assert read_provenance(out)["Source"] == str(celeba)
+
+
+def test_train_refuses_to_clobber_or_to_resume_nothing(tmp_path, capsys):
+    (tmp_path / "m.keras").write_bytes(b"precious")
+    argv = ["train", str(tmp_path), "-o", str(tmp_path / "m.keras")]
+    assert main(argv) == 1
+    assert "exists" in error_line(capsys)
+    assert main([*argv, "--resume"]) == 1
+    assert "nothing to resume" in error_line(capsys)
+    assert (tmp_path / "m.keras").read_bytes() == b"precious"
+    if not TENSORBOARD:  # said before training, not after the first epoch
+        assert main(["train", str(tmp_path), "-o", str(tmp_path / "new.keras"),
+                     "--tensorboard", str(tmp_path)]) == 1
+        assert "pip install tensorboard" in error_line(capsys)
+
+
+def test_export_writes_a_serving_version(tiny_file, tmp_path, capsys):
+    argv = ["export", str(tiny_file), "--base", str(tmp_path), "--name", "faces", "--version", "3"]
+    assert main(argv) == 0
+    assert (tmp_path / "faces" / "3" / "saved_model.pb").is_file()
+    assert capsys.readouterr().out.strip() == str(tmp_path / "faces" / "3")
+
+
+def test_photos_are_centre_cropped_then_resized(tmp_path):
+    """A 60x20 photo: red left third, green middle, blue right third -> all green."""
+    pixels = np.zeros((20, 60, 3), np.uint8)
+    pixels[:, :20, 0] = pixels[:, 20:40, 1] = pixels[:, 40:, 2] = 255
+    image = images_io.read_image(write_photo(tmp_path / "wide.png", pixels), SIZE)
+    assert image.shape == (SIZE, SIZE, 3) and image.dtype == np.float32
+    green = np.broadcast_to([0, 1, 0], (SIZE - 4, SIZE - 4, 3))
+    np.testing.assert_allclose(image[2:-2, 2:-2], green)
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_photos_are_turned_upright_as_their_exif_says(tmp_path, orientation):
+    """Phones store portraits sideways plus a tag: we edit what a photo viewer shows."""
+    pixels = np.zeros((40, 60, 3), np.uint8)
+    pixels[:, 10:30, 0] = pixels[:, 30:50, 2] = 255  # red | blue in the centre square
+    exif = Image.Exif()
+    exif[images_io.ORIENTATION] = orientation
+    path = tmp_path / "phone.jpg"
+    Image.fromarray(pixels).save(path, exif=exif, quality=95)
+    with Image.open(path) as stored:
+        shown = np.asarray(ImageOps.fit(ImageOps.exif_transpose(stored), (SIZE, SIZE))) / 255
+    assert np.abs(images_io.read_image(path, SIZE) - shown).mean() < 0.03

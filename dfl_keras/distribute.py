@@ -7,6 +7,7 @@ Create the model inside ``strategy.scope()``; ``model.fit`` and
 
 import json
 import os
+import socket
 
 import keras
 import tensorflow as tf
@@ -52,6 +53,20 @@ def multi_worker_strategy(peer_timeout=PEER_TIMEOUT):
             f"the cluster in TF_CONFIG joined ({json.dumps(cluster)}). Start all of them with the same "
             "cluster, or check their addresses and ports."
         ) from error
+
+
+def local_cluster(n):
+    """TF_CONFIG values for n workers on free loopback ports, to try MultiWorkerMirroredStrategy on one machine.
+
+    Worker i runs with os.environ["TF_CONFIG"] = local_cluster(n)[i].
+    """
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    workers = [f"127.0.0.1:{s.getsockname()[1]}" for s in sockets]
+    for s in sockets:
+        s.close()
+    return [json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": i}}) for i in range(n)]
 
 
 def shard_by_data(dataset):

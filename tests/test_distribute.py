@@ -10,7 +10,6 @@ import json
 import os
 import pickle
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -64,10 +63,7 @@ def run_mirrored(args):
 
 
 def run_worker(args):
-    os.environ["TF_CONFIG"] = json.dumps({
-        "cluster": {"worker": [f"127.0.0.1:{port}" for port in args["ports"]]},
-        "task": {"type": "worker", "index": args["index"]},
-    })
+    os.environ["TF_CONFIG"] = args["tf_config"]
     try:
         strategy = distribute.strategy_from_name("multiworker", peer_timeout=args["peer_timeout"])
     except TimeoutError as error:
@@ -103,16 +99,6 @@ def finish(process, timeout):
         _, err = process.communicate()
         pytest.fail(f"subprocess still running after {timeout} s:\n{err[-3000:]}")
     return process.returncode, err
-
-
-def free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 @pytest.fixture
@@ -159,15 +145,15 @@ def test_mirrored_on_two_devices_matches_one_device(tmp_path, initial):
     np.testing.assert_allclose(actual["loss"], expected["loss"], rtol=1e-6)
 
 
-def start_worker(tmp_path, index, ports, initial, peer_timeout=60):
-    return spawn("worker", index=index, ports=ports, peer_timeout=peer_timeout, initial=initial,
+def start_worker(tmp_path, index, tf_configs, initial, peer_timeout=60):
+    return spawn("worker", tf_config=tf_configs[index], peer_timeout=peer_timeout, initial=initial,
                  backup=str(tmp_path / "backup"), csv=str(tmp_path / f"epochs{index}.csv"),
                  out=str(tmp_path / f"worker{index}.pkl"))
 
 
 def test_two_workers_survive_a_killed_worker_and_match_one_device(tmp_path, initial):
-    ports, backup, log = free_ports(2), tmp_path / "backup", tmp_path / "epochs0.csv"
-    workers = [start_worker(tmp_path, i, ports, initial) for i in range(2)]
+    cluster, backup, log = distribute.local_cluster(2), tmp_path / "backup", tmp_path / "epochs0.csv"
+    workers = [start_worker(tmp_path, i, cluster, initial) for i in range(2)]
     expected = train_and_fit(tf.distribute.get_strategy(), initial, WORKER_EPOCHS)
     deadline = time.monotonic() + 90
     while not (backup / "training_metadata.json").exists():
@@ -179,7 +165,7 @@ def test_two_workers_survive_a_killed_worker_and_match_one_device(tmp_path, init
     workers[1].communicate()
     assert 1 <= len(log.read_text().splitlines()) - 1 < WORKER_EPOCHS  # stopped mid-training
 
-    for worker in [start_worker(tmp_path, i, ports, initial) for i in range(2)]:
+    for worker in [start_worker(tmp_path, i, cluster, initial) for i in range(2)]:
         code, err = finish(worker, 120)
         assert code == 0, err[-3000:]
     with log.open() as f:
@@ -195,7 +181,7 @@ def test_two_workers_survive_a_killed_worker_and_match_one_device(tmp_path, init
 
 def test_worker_without_peer_fails_in_bounded_time(tmp_path, initial):
     start = time.monotonic()
-    code, err = finish(start_worker(tmp_path, 0, free_ports(2), initial, peer_timeout=3), 60)
+    code, err = finish(start_worker(tmp_path, 0, distribute.local_cluster(2), initial, peer_timeout=3), 60)
     assert code == 3
     assert "gave up after 3 s: not every task" in err
     assert time.monotonic() - start < 45

@@ -5,6 +5,7 @@
     dfl train DATA -o model.keras             train the autoencoder (resumable)
     dfl fit-vectors DATA --model model.keras  fit the attribute vectors into it
     dfl grid | transition | latent-map        the method's pictures
+    dfl evaluate model.keras DATA             how well edits work, judged by a classifier
     dfl export model.keras                    a SavedModel for TF Serving
 
 Every image written says in its metadata that it is synthetic, which model
@@ -14,6 +15,7 @@ line on stderr and exit with status 1; --verbose prints the traceback instead.
 
 import argparse
 import importlib.util
+import json
 import re
 import sys
 import traceback
@@ -207,6 +209,20 @@ def latent_map(args):
                               args.method, args.seed)
     info = provenance.provenance(label, source=str(args.data))
     print(plots.save_figure(figure, args.output, info))
+
+
+def evaluate_edits(args):
+    from dfl_keras import evaluate
+
+    model = pretrained.load_model(args.model)
+    names = args.attrs or [name for name in evaluate.ATTGAN_ATTRIBUTES if name in model.attribute_names]
+    check_names(names, model.attribute_names, "the model")
+    data = open_data(args, model.image_size, batch_size=64)
+    report = evaluate.edit_report(model, evaluate.load_judge(args.judge), data, names, t=args.t)
+    print(report)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.as_dict(), indent=2))
+        print(f"Saved the report to {args.json}")
 
 
 def export(args):
@@ -405,6 +421,17 @@ def build_parser():
     sub.add_argument("--seed", type=int, default=0)
     sub.add_argument("-o", "--output", default="latent_map.png", help="(default: %(default)s)")
     sub.set_defaults(limit=2000)
+
+    positional_model = argparse.ArgumentParser(add_help=False)
+    positional_model.add_argument("model", metavar="MODEL", help="the .keras model file")
+    sub = command("evaluate", evaluate_edits, "judge edits on labelled faces: insertion and "
+                  "removal success, preservation, PSNR/SSIM, vector AUC", positional_model, data)
+    sub.add_argument("--attrs", nargs="+", help="attributes to edit (default: the 13 of AttGAN "
+                     "that the model has)")
+    sub.add_argument("--t", type=float, help="strength (default: each vector's calibrated t, else 1)")
+    sub.add_argument("--judge", help="an AttributeJudge .keras file (default: the shipped one)")
+    sub.add_argument("--json", metavar="FILE", help="also write the report as JSON")
+    sub.set_defaults(split="test")
 
     sub = command("export", export, "write a model as a SavedModel for TF Serving")
     sub.add_argument("model", metavar="MODEL", help="the .keras model file")

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dfl_keras import distribute, export, inputs, losses, networks, vectors
+from dfl_keras import directions, distribute, export, inputs, losses, networks, vectors
 
 
 @keras.saving.register_keras_serializable(package="dfl_keras")
@@ -223,9 +223,23 @@ class LatentAttributeModel(keras.Model):
         self._entry(name)
         del self._vectors[name]
 
-    def fit_attribute_vector(self, data, label, balance=True, seed=0, batch_size=64, verbose=1):
-        """Fit and store the vector for one label; returns it. See fit_attribute_vectors."""
-        return self.fit_attribute_vectors(data, [label], balance, seed, batch_size, verbose)[label]
+    def fit_attribute_vector(self, data, label, balance=True, seed=0, batch_size=64, verbose=1,
+                             method="centroid", conditions=()):
+        """Fit and store the vector for one label; returns it.
+
+        Args:
+            method: "centroid", the original method (see fit_attribute_vectors);
+                "balanced", "conditional" or "linear" (see dfl_keras.directions)
+                fix the entanglement of correlated attributes.
+            conditions: for "balanced" and "conditional", the attributes the
+                vector must leave unchanged, e.g. ["Male"] for "Bald".
+        """
+        directions.check_method(method, conditions)
+        if method == "centroid":
+            return self.fit_attribute_vectors(data, [label], balance, seed, batch_size, verbose)[label]
+        vector, info = directions.fit_direction(self, data, label, method, conditions, batch_size, verbose)
+        self.set_attribute_vector(label, vector, **info)
+        return self.attribute_vector(label)
 
     def fit_attribute_vectors(self, data, labels, balance=True, seed=0, batch_size=64, verbose=1):
         """Fit v = centroid(with) - centroid(without) for every label in one pass.

@@ -356,3 +356,19 @@ def test_photos_are_turned_upright_as_their_exif_says(tmp_path, orientation):
     with Image.open(path) as stored:
         shown = np.asarray(ImageOps.fit(ImageOps.exif_transpose(stored), (SIZE, SIZE))) / 255
     assert np.abs(images_io.read_image(path, SIZE) - shown).mean() < 0.03
+
+
+def test_evaluate_prints_the_edit_report_and_writes_json(celeba, tmp_path, capsys):
+    path = untrained(tmp_path / "plain.keras")
+    assert main(["fit-vectors", str(celeba), "--model", str(path), "--batch-size", "8"]) == 0
+    capsys.readouterr()
+    report = tmp_path / "report.json"
+    assert main(["evaluate", str(path), str(celeba), "--split", "all", "--attrs", "Male",
+                 "--t", "1.5", "--json", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "Male" in out and "Saved the report" in out
+    saved = json.loads(report.read_text())
+    assert list(saved["attributes"]) == ["Male"] and "summary" in saved
+    capsys.readouterr()
+    assert main(["evaluate", str(path), str(celeba), "--attrs", "Bald"]) == 1
+    assert "Bald" in error_line(capsys)

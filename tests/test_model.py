@@ -192,3 +192,16 @@ def test_fitting_memory_does_not_grow_with_the_dataset():
     small, large = peak_bytes(640), peak_bytes(6400)
     # Keeping every code would add 6400 * 64 * 4 bytes (1.6 MB) at the large size.
     assert large < 1.5 * small + 200_000, (small, large)
+
+
+def test_fit_attribute_vector_dispatches_to_the_direction_methods():
+    images, labels, ds = labelled_dataset(48)
+    model = tiny_model()
+    conditional = model.fit_attribute_vector(ds, "A", method="conditional", conditions=["B"], verbose=0)
+    assert model.attribute_info("A")["method"] == "conditional"
+    z = model.encode(images)
+    b_centroid = z[labels["B"] == 1].mean(0) - z[labels["B"] == 0].mean(0)
+    cosine = conditional @ b_centroid / (np.linalg.norm(conditional) * np.linalg.norm(b_centroid))
+    assert abs(cosine) < 1e-4
+    with pytest.raises(ValueError, match="needs conditions"):
+        model.fit_attribute_vector(ds, "A", method="balanced", verbose=0)

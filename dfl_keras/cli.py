@@ -197,7 +197,7 @@ def transition(args):
 
 def latent_map(args):
     model, label = load_model(args.model)
-    data = open_data(args, model.image_size, attributes=[args.attr], batch_size=256)
+    data = open_data(args, model.image_size, attributes=[args.attr], limit=2000, batch_size=256)
     if not isinstance(data.element_spec, tuple) or args.attr not in data.element_spec[1]:
         raise ValueError(f"{args.data} has no {args.attr!r} labels: "
                          "pass --labels CSV for a plain image folder")
@@ -217,7 +217,7 @@ def evaluate_edits(args):
     model = pretrained.load_model(args.model)
     names = args.attrs or [name for name in evaluate.ATTGAN_ATTRIBUTES if name in model.attribute_names]
     check_names(names, model.attribute_names, "the model")
-    data = open_data(args, model.image_size, batch_size=64)
+    data = open_data(args, model.image_size, split="test", batch_size=64)
     report = evaluate.edit_report(model, evaluate.load_judge(args.judge), data, names, t=args.t)
     print(report)
     if args.json:
@@ -274,21 +274,27 @@ def save_atomically(model, path):
         partial.unlink(missing_ok=True)
 
 
-def open_data(args, image_size, attributes=None, **options):
-    """DATA as a dataset: tfds:celeb_a, a CelebA folder (any layout) or a plain image folder."""
-    options.update(image_size=image_size, take=args.limit)
+def open_data(args, image_size, attributes=None, split="train", limit=None, **options):
+    """DATA as a dataset: tfds:celeb_a, a CelebA folder (any layout) or a plain image folder.
+
+    `split` and `limit` are the command's defaults for --split and --limit. (The
+    data options are shared by several commands, so their defaults live here:
+    argparse's set_defaults on one command would change them for all.)
+    """
+    split = args.split or split
+    options.update(image_size=image_size, take=args.limit or limit)
     if args.crop:
         options["crop"] = args.crop
     if args.data.startswith("tfds:"):
         if args.data != "tfds:celeb_a":
             raise ValueError(f"only tfds:celeb_a is supported, got {args.data}")
-        return datasets.celeba_tfds(args.split, attributes=attributes, **options)
+        return datasets.celeba_tfds(split, attributes=attributes, **options)
     root = Path(args.data)
     if not root.is_dir():
         raise FileNotFoundError(f"no data folder {root}")
     options["skip_bad"] = args.skip_bad
     if any((root / name).is_file() for name in LABEL_FILES):
-        return datasets.celeba_folder(root, args.split, attributes=attributes, **options)
+        return datasets.celeba_folder(root, split, attributes=attributes, **options)
     return datasets.image_folder(root, args.labels, **options)
 
 
@@ -339,12 +345,13 @@ def build_parser():
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument("data", metavar="DATA", help="a CelebA folder (official, Kaggle or "
                       "CelebA-HQ layout), a folder of images, or tfds:celeb_a")
-    data.add_argument("--split", default="train", help="CelebA split: train, validation, test "
-                      "or all (default: train)")
+    data.add_argument("--split", help="CelebA split: train, validation, test or all "
+                      "(default: test for evaluate, train otherwise)")
     data.add_argument("--labels", metavar="CSV", help="attribute labels for a plain image folder")
     data.add_argument("--crop", choices=("center", "celeba"),
                       help="centre square, or CelebA's face box (default: the source's own)")
-    data.add_argument("--limit", type=int, metavar="N", help="read only the first N images")
+    data.add_argument("--limit", type=int, metavar="N", help="read only the first N images "
+                      "(default: all; 2000 for latent-map)")
     data.add_argument("--skip-bad", action="store_true",
                       help="skip damaged or unlabelled images of a folder (each is logged)")
 
@@ -420,7 +427,6 @@ def build_parser():
                      help="pca (default) or tsne (needs scikit-learn)")
     sub.add_argument("--seed", type=int, default=0)
     sub.add_argument("-o", "--output", default="latent_map.png", help="(default: %(default)s)")
-    sub.set_defaults(limit=2000)
 
     positional_model = argparse.ArgumentParser(add_help=False)
     positional_model.add_argument("model", metavar="MODEL", help="the .keras model file")
@@ -431,7 +437,6 @@ def build_parser():
     sub.add_argument("--t", type=float, help="strength (default: each vector's calibrated t, else 1)")
     sub.add_argument("--judge", help="an AttributeJudge .keras file (default: the shipped one)")
     sub.add_argument("--json", metavar="FILE", help="also write the report as JSON")
-    sub.set_defaults(split="test")
 
     sub = command("export", export, "write a model as a SavedModel for TF Serving")
     sub.add_argument("model", metavar="MODEL", help="the .keras model file")

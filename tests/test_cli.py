@@ -21,7 +21,7 @@ from helpers import SIZE, labelled_dataset, random_images, tiny_model
 from PIL import Image, ImageOps
 
 from dfl_keras import LatentAttributeModel, images_io, pretrained
-from dfl_keras.cli import main
+from dfl_keras.cli import build_parser, main
 from dfl_keras.provenance import read_provenance
 
 DFL = Path(sys.executable).parent / "dfl"
@@ -372,3 +372,12 @@ def test_evaluate_prints_the_edit_report_and_writes_json(celeba, tmp_path, capsy
     capsys.readouterr()
     assert main(["evaluate", str(path), str(celeba), "--attrs", "Bald"]) == 1
     assert "Bald" in error_line(capsys)
+
+
+def test_one_command_s_defaults_do_not_leak_into_another():
+    """The data options are shared objects; a command's default must not change them for all."""
+    parser = build_parser()
+    for argv in (["train", "DATA", "-o", "x"], ["fit-vectors", "DATA", "--model", "M"],
+                 ["evaluate", "M", "DATA"], ["latent-map", "DATA", "--attr", "Male"]):
+        args = parser.parse_args(argv)
+        assert args.split is None and args.limit is None, argv

@@ -134,7 +134,7 @@ def train(args):
     keras.utils.set_random_seed(args.seed)
     with strategy.scope():
         model = LatentAttributeModel(image_size=args.image_size, latent_dim=args.latent_dim,
-                                     filters=args.filters)
+                                     filters=args.filters, covariance_weight=args.covariance_weight)
         model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
     callbacks = []
     if strategy.extended.should_checkpoint:  # the chief, or the only worker, writes files
@@ -384,6 +384,9 @@ def build_parser():
     sub.add_argument("--latent-dim", type=int, default=128, help="size of z (default: 128)")
     sub.add_argument("--filters", type=int, nargs="+",
                      help="filters per resolution block (default: 32, 64, ... up to 256)")
+    sub.add_argument("--covariance-weight", type=float, default=1e-4,
+                     help="pull the codes' covariance towards the identity, so dot(z, v) scores "
+                     "attributes well; 0 turns it off (default: %(default)s)")
     sub.add_argument("--epochs", type=int, default=10)
     sub.add_argument("--batch-size", type=int, default=64)
     sub.add_argument("--learning-rate", type=float, default=1e-3)

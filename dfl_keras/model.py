@@ -30,7 +30,13 @@ class LatentAttributeModel(keras.Model):
     multiply-adds per image (``benchmarks/bench_architectures.py``). The KL weight ``beta`` is
     per latent dimension against a pixel-mean reconstruction loss; small values
     keep faces sharp while still giving the latent space the smooth, roughly
-    Gaussian shape that centroid arithmetic relies on.
+    Gaussian shape that centroid arithmetic relies on. The KL term leaves the
+    dimensions free to correlate, though, and then a few directions carry
+    most of the spread and drown the score dot(z, v): ``covariance_weight``
+    pulls the codes' covariance towards the identity. On CelebA-HQ it lifts
+    the held-out ROC AUC of dot(z, v) for Smiling from 0.865 to 0.918, as high
+    as the best linear discriminant on the same codes (0.923), at a cost of
+    0.1 dB; centroid edits themselves hardly change (saved_models/MODEL_CARD.md).
 
     Args:
         image_size: side of the square input images (a power of two, e.g. 64, 128).
@@ -38,6 +44,10 @@ class LatentAttributeModel(keras.Model):
         variational: a VAE (True) or a plain autoencoder (False).
         beta: weight of the KL term (VAE only).
         edge_weight: weight of the Sobel edge loss (0 turns it off).
+        covariance_weight: weight of the penalty pulling the covariance of the
+            deterministic codes over a batch towards the identity (0 turns it
+            off). It makes dot(z, v) a good attribute score; under tf.distribute
+            each replica estimates it on its own share of the batch.
         reconstruction_loss: "mse" (pixel-mean squared error) or "bce".
         architecture: "strided" (default) or "original" (DeepFakeLab's network).
         filters: filters per resolution block; by default 32, 64, ... capped at 256.
@@ -50,6 +60,7 @@ class LatentAttributeModel(keras.Model):
         variational=True,
         beta=4e-6,
         edge_weight=0.0,
+        covariance_weight=1e-4,
         reconstruction_loss="mse",
         architecture="strided",
         filters=None,
@@ -67,6 +78,7 @@ class LatentAttributeModel(keras.Model):
         self.variational = bool(variational)
         self.beta = float(beta)
         self.edge_weight = float(edge_weight)
+        self.covariance_weight = float(covariance_weight)
         self.reconstruction_loss = reconstruction_loss
         self.architecture = architecture
         self.filters = tuple(filters or networks.default_filters(image_size, architecture))
@@ -77,6 +89,7 @@ class LatentAttributeModel(keras.Model):
         trackers = ["loss", "reconstruction_loss", "psnr"]
         trackers += ["kl_loss"] if self.variational else []
         trackers += ["edge_loss"] if self.edge_weight else []
+        trackers += ["covariance_loss"] if self.covariance_weight else []
         self.trackers = {name: keras.metrics.Mean(name=name) for name in trackers}
         self._vectors = {}  # name -> {"vector": (d,) float32, plus fitting facts}
         self.code_distribution = None  # (mean, covariance) of the codes seen when fitting vectors
@@ -112,7 +125,7 @@ class LatentAttributeModel(keras.Model):
             if training:
                 z = z_mean + tf.exp(0.5 * z_log_var) * tf.random.normal(tf.shape(z_mean))
         else:
-            z = self.encoder(images, training=training)
+            z = z_mean = self.encoder(images, training=training)
         reconstructions = self.decoder(z, training=training)
         terms = {
             "reconstruction_loss": tf.reduce_mean(
@@ -127,6 +140,9 @@ class LatentAttributeModel(keras.Model):
         if self.edge_weight:
             terms["edge_loss"] = tf.reduce_mean(losses.edge_loss(images, reconstructions))
             total += self.edge_weight * terms["edge_loss"]
+        if self.covariance_weight:
+            terms["covariance_loss"] = losses.covariance_penalty(z_mean)
+            total += self.covariance_weight * terms["covariance_loss"]
         terms["loss"] = total
         return terms
 
@@ -396,6 +412,7 @@ class LatentAttributeModel(keras.Model):
             "variational": self.variational,
             "beta": self.beta,
             "edge_weight": self.edge_weight,
+            "covariance_weight": self.covariance_weight,
             "reconstruction_loss": self.reconstruction_loss,
             "architecture": self.architecture,
             "filters": list(self.filters),

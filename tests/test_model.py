@@ -11,7 +11,7 @@ def test_fit_tracks_every_loss_term_and_lowers_the_loss():
     model = tiny_model(edge_weight=0.1)
     images = random_images(64)
     history = model.fit(tf.data.Dataset.from_tensor_slices(images).batch(16), epochs=3, verbose=0, shuffle=False)
-    assert set(history.history) == {"loss", "reconstruction_loss", "kl_loss", "edge_loss", "psnr"}
+    assert set(history.history) == {"loss", "reconstruction_loss", "kl_loss", "edge_loss", "covariance_loss", "psnr"}
     assert history.history["loss"][-1] < history.history["loss"][0]
 
 
@@ -29,6 +29,28 @@ def test_plain_autoencoder_has_no_kl_term():
     history = model.fit(random_images(16), epochs=1, batch_size=8, verbose=0, shuffle=False)
     assert "kl_loss" not in history.history
     assert model.encode(random_images(2)).shape == (2, 8)
+
+
+def test_covariance_penalty_is_an_unbiased_distance_to_the_identity():
+    rng = np.random.default_rng(0)
+    mixing = rng.normal(size=(6, 6))
+    covariance = mixing @ mixing.T / 6
+    batches = rng.multivariate_normal(np.zeros(6), covariance, size=(1000, 32)).astype(np.float32)
+    estimates = [float(dfl.losses.covariance_penalty(tf.constant(b))) for b in batches]
+    assert np.mean(estimates) == pytest.approx(np.sum(np.square(covariance - np.eye(6))), rel=0.05)
+    assert float(dfl.losses.covariance_penalty(tf.constant(batches[0, :3]))) == 0.0
+
+
+def test_covariance_penalty_pulls_the_code_covariance_towards_the_identity():
+    images = random_images(256)
+
+    def distance_to_identity(weight):
+        keras.utils.set_random_seed(0)
+        model = tiny_model(covariance_weight=weight)
+        model.fit(images, epochs=20, batch_size=32, verbose=0)
+        return np.linalg.norm(np.cov(model.encode(images).T) - np.eye(8))
+
+    assert distance_to_identity(1.0) < 0.5 * distance_to_identity(0.0)
 
 
 def test_bce_reconstruction_loss_trains():

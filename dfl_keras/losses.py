@@ -50,9 +50,10 @@ def covariance_penalty(codes):
 
     def centred_covariance(x):
         x = x - tf.reduce_mean(x, axis=0, keepdims=True)
-        return tf.matmul(x, x, transpose_a=True) / tf.cast(tf.maximum(tf.shape(x)[0] - 1, 1), x.dtype)
+        degrees = tf.cast(tf.maximum(tf.shape(x)[0] - 1, 1), x.dtype)
+        return tf.matmul(x, x, transpose_a=True) / degrees
 
-    first, second = centred_covariance(codes[:half]), centred_covariance(codes[half : 2 * half])
+    first, second = centred_covariance(codes[:half]), centred_covariance(codes[half:2 * half])
     return tf.where(half >= 2, tf.reduce_sum((first - eye) * (second - eye)), 0.0)
 
 

@@ -56,7 +56,8 @@ def main():
     if args.stage1:
         model = keras.saving.load_model(args.stage1)
     else:
-        model = dfl.LatentAttributeModel(image_size=64, latent_dim=args.latent_dim, covariance_weight=0.0)
+        model = dfl.LatentAttributeModel(image_size=64, latent_dim=args.latent_dim,
+                                         covariance_weight=0.0)
         train_stage(model, train, held_out, args.epochs, args.learning_rate, work / "stage1", args)
     model = with_covariance_weight(model, args.covariance_weight)
     train_stage(model, train, held_out, args.isotropic_epochs, args.isotropic_learning_rate,
@@ -95,7 +96,7 @@ def train_stage(model, train, held_out, epochs, learning_rate, work, args):
 
 
 def with_covariance_weight(model, weight):
-    """An uncompiled copy of the networks of ``model`` (no vectors) with another covariance weight."""
+    """An uncompiled copy of ``model``'s networks (no vectors) with another covariance weight."""
     copy = dfl.LatentAttributeModel.from_config({**model.get_config(), "covariance_weight": weight})
     copy.set_weights(model.get_weights())
     return copy

@@ -11,7 +11,8 @@ def test_fit_tracks_every_loss_term_and_lowers_the_loss():
     model = tiny_model(edge_weight=0.1)
     images = random_images(64)
     history = model.fit(tf.data.Dataset.from_tensor_slices(images).batch(16), epochs=3, verbose=0, shuffle=False)
-    assert set(history.history) == {"loss", "reconstruction_loss", "kl_loss", "edge_loss", "covariance_loss", "psnr"}
+    assert set(history.history) == {
+        "loss", "reconstruction_loss", "kl_loss", "edge_loss", "covariance_loss", "psnr"}
     assert history.history["loss"][-1] < history.history["loss"][0]
 
 

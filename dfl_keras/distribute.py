@@ -1,8 +1,9 @@
 """Training and fitting attribute vectors on several devices or hosts (tf.distribute).
 
 Create the model inside ``strategy.scope()``; ``model.fit`` and
-``fit_attribute_vectors`` then give the same result as on one device
-(to float rounding). See docs/distributed.md.
+``fit_attribute_vectors`` then give the same result as on one device (to
+float rounding), except for the covariance penalty, a batch statistic each
+replica estimates on its own share. See docs/distributed.md.
 """
 
 import json

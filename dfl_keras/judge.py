@@ -7,20 +7,14 @@ beside the editor on a laptop CPU; its held-out accuracy is in
 saved_models/JUDGE_CARD.md.
 """
 
-from pathlib import Path
-
 import keras
 import numpy as np
 import tensorflow as tf
 
 from dfl_keras.data.labels import CELEBA_ATTRIBUTES
+from dfl_keras.pretrained import saved_models_dir
 
 SHIPPED_JUDGE = "judge_celeba64.keras"
-
-
-def saved_models_dir():
-    """The repository's saved_models/ folder, where the shipped models live."""
-    return Path(__file__).resolve().parents[1] / "saved_models"
 
 
 @keras.saving.register_keras_serializable(package="dfl_keras")

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from dfl_keras import losses
+
 DEFAULT_T = (0.2, 0.5, 0.8, 1.1, 1.4, 1.7)
 """The strengths of DeepFakeLab's figure ("Smiling, Bald, t=0.2 ... 1.7")."""
 
@@ -61,8 +63,7 @@ def reconstruction_comparison(model, images, labels=None):
     """Inputs above their reconstructions psi(phi(x)), each titled with its PSNR."""
     images = np.asarray(images, np.float32)
     reconstructions = np.asarray(model.reconstruct(images))
-    mse = np.mean((images - reconstructions) ** 2, axis=(1, 2, 3))
-    psnr = 10 * np.log10(1 / np.maximum(mse, 1e-10))
+    psnr = np.asarray(losses.psnr(images, reconstructions))
     labels = labels or [""] * len(images)
     return image_grid(
         np.stack([images, reconstructions]),

@@ -5,11 +5,15 @@ from pathlib import Path
 
 import keras
 
-import dfl_keras
 from dfl_keras.model import LatentAttributeModel
 
 SHIPPED_MODEL = "dfl_celeba64.keras"
 ENV_VAR = "DFL_MODEL"
+
+
+def saved_models_dir():
+    """The repository's saved_models/ folder, where the shipped models live."""
+    return Path(__file__).resolve().parents[1] / "saved_models"
 
 
 def shipped_model_path():
@@ -19,7 +23,7 @@ def shipped_model_path():
         if not path.is_file():
             raise FileNotFoundError(f"{ENV_VAR} is set to {path}, which is not a file")
         return path
-    path = Path(dfl_keras.__file__).resolve().parents[1] / "saved_models" / SHIPPED_MODEL
+    path = saved_models_dir() / SHIPPED_MODEL
     if not path.is_file():
         raise FileNotFoundError(
             f"the shipped model {path} is missing; it comes with the repository checkout "

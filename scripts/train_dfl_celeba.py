@@ -1,8 +1,10 @@
-"""Reproduce saved_models/dfl_celeba64.keras: train, fit all 40 vectors, measure.
+"""Reproduce the shipped editors: train, fit all 40 vectors, measure.
 
-    python saved_models/train_dfl_celeba64.py --data ../shared/data/celeba_hq_64
+    python scripts/train_dfl_celeba.py --image-size 64    # saved_models/dfl_celeba64.keras
+    python scripts/train_dfl_celeba.py --image-size 128   # saved_models/dfl_celeba128.keras
 
-Trains the default LatentAttributeModel on CelebA-HQ 64 px images 1..27000 in
+Trains the default LatentAttributeModel on CelebA-HQ images 1..27000
+(../shared/data/celeba_hq_<size>) in
 two stages: --epochs of cosine-decayed Adam without the covariance penalty
 (its noisy batch estimate slows early learning: from scratch it cost 0.6 dB),
 then --isotropic-epochs with it, which makes the codes' covariance close to
@@ -30,9 +32,10 @@ from dfl_keras import evaluate  # noqa: E402
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default="../shared/data/celeba_hq_64")
-    parser.add_argument("--out", default="saved_models/dfl_celeba64.keras")
-    parser.add_argument("--work", default="/tmp/dfl_train")
+    parser.add_argument("--image-size", type=int, default=64)
+    parser.add_argument("--data", default=None, help="default: ../shared/data/celeba_hq_<size>")
+    parser.add_argument("--out", default=None, help="default: saved_models/dfl_celeba<size>.keras")
+    parser.add_argument("--work", default=None, help="default: /tmp/dfl_train<size>")
     parser.add_argument("--epochs", type=int, default=16, help="first stage, no covariance penalty")
     parser.add_argument("--isotropic-epochs", type=int, default=3, help="second stage, with it")
     parser.add_argument("--batch-size", type=int, default=64)
@@ -43,20 +46,24 @@ def main():
     parser.add_argument("--stage1", default=None, help="a model from the first stage: skip it")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    size = args.image_size
+    args.data = args.data or f"../shared/data/celeba_hq_{size}"
+    args.out = args.out or f"saved_models/dfl_celeba{size}.keras"
+    args.work = args.work or ("/tmp/dfl_train" if size == 64 else f"/tmp/dfl_train{size}")
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(args.seed)
 
     train = dfl.data.celeba_folder(
-        args.data, "train", image_size=64, batch_size=args.batch_size, shuffle=True, seed=args.seed,
+        args.data, "train", image_size=size, batch_size=args.batch_size, shuffle=True, seed=args.seed,
         cache="memory", drop_remainder=True,
     )
-    held_out = dfl.data.celeba_folder(args.data, "test", image_size=64, batch_size=250)
+    held_out = dfl.data.celeba_folder(args.data, "test", image_size=size, batch_size=250)
     start = time.time()
     if args.stage1:
         model = keras.saving.load_model(args.stage1)
     else:
-        model = dfl.LatentAttributeModel(image_size=64, latent_dim=args.latent_dim,
+        model = dfl.LatentAttributeModel(image_size=size, latent_dim=args.latent_dim,
                                          covariance_weight=0.0)
         train_stage(model, train, held_out, args.epochs, args.learning_rate, work / "stage1", args)
     model = with_covariance_weight(model, args.covariance_weight)
@@ -66,7 +73,7 @@ def main():
 
     # A fresh, uncompiled copy: the shipped file carries no optimizer state.
     shipped = with_covariance_weight(model, args.covariance_weight)
-    unshuffled = dfl.data.celeba_folder(args.data, "train", image_size=64, batch_size=250)
+    unshuffled = dfl.data.celeba_folder(args.data, "train", image_size=size, batch_size=250)
     shipped.fit_attribute_vectors(unshuffled, dfl.data.CELEBA_ATTRIBUTES, verbose=2)
     metrics = held_out_metrics(shipped, held_out)
     metrics.update(train_minutes=round(train_minutes, 1), args=vars(args))

@@ -96,6 +96,14 @@ class AttributeJudge(keras.Model):
         return self.probabilities(images, batch_size) > 0.5
 
     @tf.function(reduce_retracing=True)
+    def features(self, images):
+        """Penultimate features (N, F) of images at the judge's size: the input of its last layer."""
+        x = images
+        for layer in self.network.layers[:-2]:  # all but the dropout and the dense read-out
+            x = layer(x, training=False)
+        return x
+
+    @tf.function(reduce_retracing=True)
     def _probabilities_graph(self, images):
         return tf.sigmoid(self.network(images, training=False))
 

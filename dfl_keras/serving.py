@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dfl_keras.errors import check_attributes
+
 FORMATS = ("instances", "inputs")
 
 # Signatures taking images as arrays: whether they take coefficients, and the pixel dtype.
@@ -66,8 +68,7 @@ def insert_named_request(images, attribute, t=1.0, attribute_names=None, format=
     if len(names) != n:
         raise ValueError(f"Give one attribute name, or one per image ({n}), got {len(names)}.")
     if attribute_names is not None:
-        for name in names:
-            _check_name(name, attribute_names)
+        check_attributes(names, attribute_names, "the model")
     inputs = {"images": batch, "attribute": np.array(names, dtype=str), "t": _per_image(t, n, "t")}
     return _body("insert_named", inputs, format)
 
@@ -191,8 +192,7 @@ def _coefficient_matrix(coefficients, attribute_names, n):
                 "Coefficients by name need attribute_names (the model's order, "
                 "e.g. load_attribute_names(version_dir))."
             )
-        for name in coefficients:
-            _check_name(name, attribute_names)
+        check_attributes(list(coefficients), attribute_names, "the model")
         columns = [
             _per_image(coefficients.get(name, 0.0), n, f"t for {name!r}")
             for name in attribute_names
@@ -224,13 +224,6 @@ def _per_image(t, n, what):
         )
     _check_finite(what, values)
     return np.broadcast_to(values, (n,))
-
-
-def _check_name(name, attribute_names):
-    if name not in attribute_names:
-        raise KeyError(
-            f"Unknown attribute {name!r}. The model knows: {', '.join(attribute_names) or 'none'}."
-        )
 
 
 def _check_finite(what, values):

@@ -70,6 +70,7 @@ def judge_scores(judge, dataset, batch_size=256):
     """
     probabilities, labels = [], []
     for images, attrs in _batches(dataset, batch_size):
+        check_attributes(judge.attributes, attrs, "the dataset")
         probabilities.append(judge.probabilities(images, batch_size))
         labels.append(np.stack([attrs[n] for n in judge.attributes], -1))
     probabilities, labels = np.concatenate(probabilities), np.concatenate(labels).astype(bool)

@@ -5,7 +5,6 @@ top-level saved_models/ folder, which pip installs as the package data
 `dfl_keras/saved_models/` (see pyproject.toml).
 """
 
-import os
 import zipfile
 from pathlib import Path
 
@@ -27,7 +26,6 @@ PRESETS = {
 }
 DEFAULT_EDITOR = "dfl_celeba64"
 DEFAULT_JUDGE = "judge_celeba64"
-MODEL_ENV_VAR = "DFL_MODEL"  # the CLI's default editor when set
 
 
 def presets_dir():
@@ -70,11 +68,6 @@ def load_preset(name_or_path, cls):
         raise ValueError(f"{path} is not a valid .keras file ({error}). "
                          f"Received: name_or_path={name_or_path!r}") from error
     if not isinstance(model, cls):
-        raise TypeError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}. "
+        raise TypeError(f"{path} holds a model of class {type(model).__name__}, not {cls.__name__}. "
                         f"Received: name_or_path={name_or_path!r}")
     return model
-
-
-def default_editor():
-    """$DFL_MODEL when set, else the default editor preset: what the CLI loads without --model."""
-    return os.environ.get(MODEL_ENV_VAR) or DEFAULT_EDITOR

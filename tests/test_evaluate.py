@@ -190,4 +190,3 @@ def test_judge_is_exposed_in_evaluate():
     from dfl_keras import judge
 
     assert evaluate.AttributeJudge is judge.AttributeJudge
-    assert evaluate.load_judge is judge.load_judge

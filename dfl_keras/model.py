@@ -115,7 +115,7 @@ class LatentAttributeModel(keras.Model):
     def get_compile_config(self):
         """The optimizer and the loss weights, so a model saved while training resumes as it was."""
         config = super().get_compile_config()
-        return {**config, **self.loss_config} if config is not None else None
+        return {**config, **self.loss_config} if self.compiled else config
 
     def compile_from_config(self, config):
         """What Keras does for a model with the stock compile(), which it skips for a custom one."""
@@ -130,7 +130,7 @@ class LatentAttributeModel(keras.Model):
         return list(self.trackers.values())
 
     def call(self, images, training=False):
-        return self.decoder(self._code(images, training), training=training)
+        return self.decoder(self.latent_code(images, training), training=training)
 
     def train_step(self, data):
         images = self._training_images(data)
@@ -196,8 +196,8 @@ class LatentAttributeModel(keras.Model):
         tf.debugging.assert_less_equal(tf.reduce_max(images), 1.0, "Training images must be in [0, 1].")
         return images
 
-    def _code(self, images, training=False):
-        """The deterministic code: z_mean for a VAE."""
+    def latent_code(self, images, training=False):
+        """The deterministic code of a batch of images (z_mean for a VAE), as a tensor in graphs."""
         z = self.encoder(images, training=training)
         return z[0] if self.variational else z
 
@@ -225,7 +225,7 @@ class LatentAttributeModel(keras.Model):
 
     @tf.function(reduce_retracing=True)
     def _encode_graph(self, images):
-        return self._code(images)
+        return self.latent_code(images)
 
     @tf.function(reduce_retracing=True)
     def _decode_graph(self, z):
@@ -233,7 +233,7 @@ class LatentAttributeModel(keras.Model):
 
     @tf.function(reduce_retracing=True)
     def _edit_graph(self, images, delta):
-        return self.decoder(self._code(images) + delta, training=False)
+        return self.decoder(self.latent_code(images) + delta, training=False)
 
     @staticmethod
     def _in_chunks(fn, batch_size, *tensors):
@@ -372,7 +372,7 @@ class LatentAttributeModel(keras.Model):
         def replica_sums(images, labels, bins):
             # A replica gets no examples when the last batch is smaller than the replica count,
             # and TF's CPU convolution fails on an empty batch.
-            z = tf.cond(tf.size(labels) > 0, lambda: self._code(images), lambda: tf.zeros((0, self.latent_dim)))
+            z = tf.cond(tf.size(labels) > 0, lambda: self.latent_code(images), lambda: tf.zeros((0, self.latent_dim)))
             return (*vectors.binned_sums(z, labels, bins), tf.reduce_sum(z, 0),
                     tf.matmul(z, z, transpose_a=True), tf.cast(tf.shape(z)[0], tf.float32))
 

@@ -190,7 +190,7 @@ def test_the_signatures_reject_what_the_client_cannot_check(served):
     )  # no attribute_names: the server decides
     with pytest.raises(
         tf.errors.InvalidArgumentError,
-        match=r"Valid names: Smiling, Eyeglasses, Bald. Got:\] \[Grin\]",
+        match=r"the model has: Smiling, Eyeglasses, Bald. Received: attribute=\] \[Grin\]",
     ):
         tf_serving_predict(loaded, unchecked)
     mismatched = {

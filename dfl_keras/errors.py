@@ -22,10 +22,10 @@ def check_attributes(requested, available, source):
 
     Example:
 
-    >>> check_attributes(["Smile"], ["Smiling", "Bald"], "the model")
+    >>> check_attributes(["Smile"], ["Smiling", "Bald"], "the model")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    dfl_keras.errors.UnknownAttributeError: unknown attribute 'Smile' (did you mean 'Smiling'?); the model has: Smiling, Bald. Received: attributes=['Smile']
+    dfl_keras.errors.UnknownAttributeError: unknown attribute 'Smile' (did you mean 'Smiling'?)...
     """
     if isinstance(requested, str):
         raise TypeError(f"attributes must be a list of names, e.g. [{requested!r}]. "

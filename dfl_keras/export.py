@@ -56,6 +56,15 @@ def export_serving(model, base, name="dfl", version=None, overwrite=False, raw_i
             The old version disappears for a moment between two renames.
         raw_images: also add the ``*_bytes`` (encoded JPEG/PNG/GIF/BMP of any size,
             center-cropped and resized to S as in training) and ``*_uint8`` signatures.
+
+    Example:
+
+    >>> import tempfile
+    >>> from dfl_keras import LatentAttributeModel
+    >>> model = LatentAttributeModel(image_size=16, latent_dim=8, filters=(8, 16))
+    >>> version = export_serving(model, tempfile.mkdtemp())
+    >>> version.name, (version / "saved_model.pb").is_file()
+    ('1', True)
     """
     root = Path(base) / name
     if version is not None:

@@ -393,6 +393,17 @@ class LatentAttributeModel(keras.Model):
 
         Returns:
             Edited images in the same form as ``images``.
+
+        Example:
+
+        >>> import numpy as np
+        >>> model = LatentAttributeModel(image_size=16, latent_dim=8, filters=(8, 16))
+        >>> model.set_attribute_vector("Smiling", np.ones(8))
+        >>> faces = np.random.default_rng(0).random((2, 16, 16, 3), dtype=np.float32)
+        >>> model.insert(faces, "Smiling", t=0.5).shape
+        (2, 16, 16, 3)
+        >>> model.insert(faces[0], {"Smiling": -1.0}).shape
+        (16, 16, 3)
         """
         batch, single = inputs.as_image_batch(images, self.image_size)
         if isinstance(attributes, str):

@@ -68,6 +68,7 @@ def load_preset(name_or_path, cls):
         raise ValueError(f"{path} is not a valid .keras file ({error}). "
                          f"Received: name_or_path={name_or_path!r}") from error
     if not isinstance(model, cls):
-        raise TypeError(f"{path} holds a model of class {type(model).__name__}, not {cls.__name__}. "
+        found = type(model).__name__
+        raise TypeError(f"{path} holds a model of class {found}, not {cls.__name__}. "
                         f"Received: name_or_path={name_or_path!r}")
     return model

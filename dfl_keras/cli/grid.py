@@ -14,9 +14,11 @@ def add_arguments(parser):
     options.add_model(parser)
     options.add_watermark(parser)
     options.add_edits(parser)
-    parser.add_argument("images", nargs="*", metavar="IMAGE", help="photos (default: sampled faces)")
+    parser.add_argument("images", nargs="*", metavar="IMAGE",
+                        help="photos (default: sampled faces)")
     parser.add_argument("-o", "--output", default="dfl_grid.png", help="(default: %(default)s)")
-    parser.add_argument("--faces", type=int, default=2, help="how many sampled faces, without IMAGE")
+    parser.add_argument("--faces", type=int, default=2,
+                        help="how many sampled faces, without IMAGE")
     parser.add_argument("--seed", type=int, default=0, help="which faces are sampled")
 
 

@@ -18,7 +18,7 @@ SPLITS = {"train": 0, "validation": 1, "test": 2}
 def celeba_folder(
     root, split="train", *, image_size=64, attributes=None, crop="center", skip_bad=False, **options
 ):
-    """CelebA images with their 40 binary attributes, read from a folder on disk.
+    r"""CelebA images with their 40 binary attributes, read from a folder on disk.
 
     The layout is detected:
 

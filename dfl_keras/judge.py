@@ -98,7 +98,7 @@ class AttributeJudge(keras.Model):
         return tf.sigmoid(self.network(images, training=False))
 
     @classmethod
-    def from_preset(cls, name_or_path="judge_celeba64"):
+    def from_preset(cls, name_or_path):
         """A shipped judge by name (see dfl_keras.presets.PRESETS) or a .keras file.
 
         Example:

@@ -79,7 +79,7 @@ def test_the_shipped_judge_loads_without_a_path():
     assert path.exists() and path.stat().st_size < 5e6
     judge = AttributeJudge.from_preset("judge_celeba64")
     assert judge.attributes == list(data.CELEBA_ATTRIBUTES) and judge.image_size == 64
-    assert AttributeJudge.from_preset().get_config() == judge.get_config()
+    assert AttributeJudge.from_preset(path).get_config() == judge.get_config()
 
 
 @needs_shared_data

@@ -22,14 +22,15 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from dfl_keras import data, directions, evaluate  # noqa: E402
+from dfl_keras import AttributeJudge, LatentAttributeModel, data, directions, evaluate  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", help="a LatentAttributeModel .keras file (64 px)")
     parser.add_argument("--data", default="../shared/data/celeba_hq_64")
-    parser.add_argument("--judge", default=None, help="an AttributeJudge file (default: shipped)")
+    parser.add_argument("--judge", default="judge_celeba64", help="an AttributeJudge preset or "
+                        "file (default: %(default)s)")
     parser.add_argument("--attrs", nargs="+", default=list(evaluate.ATTGAN_ATTRIBUTES))
     parser.add_argument("--methods", nargs="+", default=list(directions.METHODS),
                         choices=directions.METHODS)
@@ -46,7 +47,8 @@ def main():
     args = parser.parse_args()
     start = time.time()
 
-    model, judge = keras.saving.load_model(args.model), evaluate.load_judge(args.judge)
+    model = LatentAttributeModel.from_preset(args.model)
+    judge = AttributeJudge.from_preset(args.judge)
     size, n_calibration = model.image_size, args.calibration_images
     train = data.celeba_folder(args.data, "train", image_size=size, take=args.fit_images)
     n_held_out = n_calibration + args.images

@@ -29,9 +29,8 @@ TARGET = 1.5
 
 def editor():
     """The model to measure and a line saying which one it is."""
-    shipped = sorted((ROOT / "saved_models").glob("*.keras"))
-    if shipped:
-        model, source = keras.saving.load_model(shipped[0]), f"shipped model {shipped[0].name}"
+    if (presets.presets_dir() / presets.PRESETS["dfl_celeba64"]["file"]).is_file():
+        model, source = dfl.LatentAttributeModel.from_preset("dfl_celeba64"), "preset dfl_celeba64"
     else:
         model, source = (
             dfl.LatentAttributeModel(image_size=64),

@@ -1,11 +1,20 @@
-"""dfl_keras: the DeepFakeLab method in Keras 3 -- edit faces with attribute vectors."""
+"""dfl_keras: the DeepFakeLab method in Keras 3 -- edit faces with attribute vectors.
 
-from dfl_keras.quiet import import_tensorflow
+Importing the package registers its Keras classes (LatentAttributeModel,
+AttributeJudge), so ``keras.saving.load_model`` can read their files; it
+changes no environment variable and no logging.
+"""
 
-import_tensorflow()  # first, or TensorFlow's start-up logging floods stderr
+from importlib.metadata import PackageNotFoundError, version
 
-from dfl_keras import data  # noqa: E402
-from dfl_keras.model import LatentAttributeModel  # noqa: E402
+from dfl_keras import data
+from dfl_keras.errors import UnknownAttributeError
+from dfl_keras.judge import AttributeJudge
+from dfl_keras.model import LatentAttributeModel
+from dfl_keras.presets import PRESETS
 
-__version__ = "0.1.0"
-__all__ = ["LatentAttributeModel", "data"]
+try:
+    __version__ = version("dfl_keras")
+except PackageNotFoundError:  # a checkout on sys.path that was never installed
+    __version__ = "unknown"
+__all__ = ["PRESETS", "AttributeJudge", "LatentAttributeModel", "UnknownAttributeError", "data"]

@@ -17,8 +17,10 @@ Every method returns a vector on the centroid's scale: the centroid gap
 measured along the method's direction (for "balanced", the within-cell gap).
 So t = 1 means "move a code by the average difference between faces with and
 without C" for every method, and t values can be compared across methods.
-"centroid" here uses every example; LatentAttributeModel.fit_attribute_vectors
-undersamples the larger class instead, which has the same expectation.
+"centroid" and the gaps of "conditional" come from dfl_keras.vectors, the sums
+that LatentAttributeModel.fit_attribute_vectors streams; here every example is
+used, where fit_attribute_vectors undersamples the larger class by default
+(the same expectation).
 
 Fitting streams over the data once. Centroid, balanced and conditional keep
 only sums of codes; linear keeps every code in memory (N x d float64, about
@@ -32,7 +34,7 @@ import itertools
 import keras
 import numpy as np
 
-from dfl_keras import inputs
+from dfl_keras import inputs, vectors
 
 METHODS = ("centroid", "balanced", "conditional", "linear")
 MAX_BALANCED_CONDITIONS = 10  # 2**10 cells
@@ -117,11 +119,14 @@ def direction_from_codes(batches, method, names):
         totals = _class_counts(*counts.sum(1), names[0])
         vector, cells = balanced_direction(sums, counts)
         return _float32(vector), {**info, **totals, "cells_used": cells}
-    sums, counts = _class_sums(batches, k)
-    info.update(_class_counts(*counts[0], names[0]))
+    sums, counts = _class_sums(batches)
+    info.update(_class_counts(*counts[0].sum(1), names[0]))
     for j, name in enumerate(names[1:], 1):
-        _class_counts(*counts[j], name)
-    gaps = sums[:, 1] / counts[:, 1, None] - sums[:, 0] / counts[:, 0, None]
+        _class_counts(*counts[j].sum(1), name)
+    gaps = []
+    for j in range(k):
+        without_c, with_c, _ = vectors.undersampled_centroids(sums[j], counts[j], balance=False)
+        gaps.append(with_c - without_c)
     vector = gaps[0] if method == "centroid" else conditional_direction(gaps[0], gaps[1:])
     return _float32(vector), info
 
@@ -196,17 +201,16 @@ def linear_direction(codes, labels, l2=0.1, max_iterations=50):
     return (gap @ normal) * normal
 
 
-def _class_sums(batches, k):
-    """Code sums (K, 2, d) and counts (K, 2) per label column and class."""
-    sums = counts = None
+def _class_sums(batches):
+    """Code sums (K, 2, 1, d) and counts (K, 2, 1) per label column and class, in one bin."""
+    sums = counts = 0.0
     for codes, labels in batches:
-        labels = np.asarray(labels).astype(bool)
-        with_sums = labels.T.astype(np.float64) @ codes  # (K, d)
-        batch = np.stack([codes.sum(0) - with_sums, with_sums], 1)
-        batch_counts = np.stack([(~labels).sum(0), labels.sum(0)], 1)
-        sums = batch if sums is None else sums + batch
-        counts = batch_counts if counts is None else counts + batch_counts
-    return sums, counts.astype(np.float64)
+        codes = np.asarray(codes, np.float64)
+        no_bins = np.zeros(len(codes), np.int32)
+        batch_sums, batch_counts = vectors.binned_sums(codes, np.asarray(labels, np.int32),
+                                                       no_bins, num_bins=1)
+        sums, counts = sums + batch_sums.numpy(), counts + batch_counts.numpy()
+    return sums, counts
 
 
 def _cell_sums(batches, m):
@@ -223,14 +227,9 @@ def _cell_sums(batches, m):
 
 
 def _class_counts(n_without, n_with, name):
-    """The counts as info, or an error naming the missing class."""
-    n_without, n_with = int(n_without), int(n_with)
-    if not n_with or not n_without:
-        missing = "1 (with)" if not n_with else "0 (without)"
-        raise ValueError(f"Label {name!r} has only one class: class {missing} is missing among "
-                         f"{n_with + n_without} examples. A direction needs examples with and "
-                         "without it.")
-    return {"n_with": n_with, "n_without": n_without}
+    """The counts as info, once both classes are known to be there."""
+    vectors.check_both_classes(name, n_without, n_with)
+    return {"n_with": int(n_with), "n_without": int(n_without)}
 
 
 def _float32(vector):

@@ -12,9 +12,6 @@ import socket
 
 import keras
 import tensorflow as tf
-# Private TF modules: the public API has no way to bound the start-up wait for peers.
-from tensorflow.compiler.xla.tsl.protobuf import coordination_config_pb2
-from tensorflow.python.eager import context
 
 STRATEGIES = ("default", "mirrored", "multiworker")
 PEER_TIMEOUT = 120.0
@@ -155,6 +152,10 @@ def _bound_startup(cluster, timeout):
     deadline, unless it already is; these are the same settings plus the
     deadline and a start-up barrier (without it the leader waits forever).
     """
+    # Private TF modules, imported only here: the public API cannot bound the wait for peers.
+    from tensorflow.compiler.xla.tsl.protobuf import coordination_config_pb2
+    from tensorflow.python.eager import context
+
     jobs = [coordination_config_pb2.CoordinatedJob(name=job, num_tasks=len(cluster[job]))
             for job in ("chief", "worker") if job in cluster]
     context.context().configure_coordination_service(

@@ -11,11 +11,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dfl_keras.judge import AttributeJudge, load_judge
+from dfl_keras import losses
+from dfl_keras.errors import check_attributes
+from dfl_keras.judge import AttributeJudge
 
 __all__ = ["ATTGAN_ATTRIBUTES", "AttributeJudge", "EditReport", "calibrate", "edit_report",
-           "frechet_distance", "judge_features", "judge_scores", "load_judge",
-           "reconstruction_quality", "roc_auc", "vector_auc"]
+           "frechet_distance", "judge_features", "judge_scores", "reconstruction_quality",
+           "roc_auc", "vector_auc"]
 
 # The attributes AttGAN and STGAN edit and judge: the usual benchmark set.
 ATTGAN_ATTRIBUTES = (
@@ -33,7 +35,7 @@ def reconstruction_quality(model, images, batch_size=256):
     reconstructions = model.reconstruct(images, batch_size=batch_size)
     images = tf.convert_to_tensor(images, tf.float32)
     return {
-        "psnr": float(tf.reduce_mean(tf.image.psnr(images, reconstructions, max_val=1.0))),
+        "psnr": float(tf.reduce_mean(losses.psnr(images, reconstructions))),
         "ssim": float(tf.reduce_mean(tf.image.ssim(images, reconstructions, max_val=1.0))),
     }
 
@@ -69,6 +71,7 @@ def judge_scores(judge, dataset, batch_size=256):
     """
     probabilities, labels = [], []
     for images, attrs in _batches(dataset, batch_size):
+        check_attributes(judge.attributes, attrs, "the dataset")
         probabilities.append(judge.probabilities(images, batch_size))
         labels.append(np.stack([attrs[n] for n in judge.attributes], -1))
     probabilities, labels = np.concatenate(probabilities), np.concatenate(labels).astype(bool)
@@ -177,7 +180,7 @@ def edit_report(model, judge, dataset, attributes=None, t=None, preserve=None, e
         reconstructions = model.decode(codes)
         before = judge.predict_labels(reconstructions)
         totals["images"] += len(codes)
-        totals["psnr"] += float(tf.reduce_sum(tf.image.psnr(images, reconstructions, max_val=1.0)))
+        totals["psnr"] += float(tf.reduce_sum(losses.psnr(images, reconstructions)))
         totals["ssim"] += float(tf.reduce_sum(tf.image.ssim(images, reconstructions, max_val=1.0)))
         totals["code_sum"] += codes.sum(0, dtype=np.float64)
         totals["code_square_sum"] += float(np.square(codes, dtype=np.float64).sum())
@@ -344,9 +347,7 @@ def _batches(dataset, batch_size):
 
 
 def _judge_columns(judge, names):
-    unknown = [n for n in names if n not in judge.attributes]
-    if unknown:
-        raise ValueError(f"The judge cannot judge {unknown}; it knows {list(judge.attributes)}.")
+    check_attributes(names, judge.attributes, "the judge")
     return [list(judge.attributes).index(n) for n in names]
 
 

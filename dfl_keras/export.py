@@ -1,7 +1,8 @@
 """Export a LatentAttributeModel for TF Serving as ``<base>/<name>/<version>/``.
 
-The SavedModel needs nothing from dfl_keras at serving time: encoder and
-decoder weights are variables, the attribute vectors and names are constants
+Written with keras.export.ExportArchive (one endpoint per signature, see
+``endpoints``). The SavedModel needs nothing from dfl_keras at serving time:
+encoder and decoder weights are variables, the attribute vectors and names are constants
 in the graph, and every signature names its inputs and outputs. Edits use the
 deterministic code z_mean, so the server answers exactly as ``model.insert``.
 
@@ -29,6 +30,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -54,6 +56,15 @@ def export_serving(model, base, name="dfl", version=None, overwrite=False, raw_i
             The old version disappears for a moment between two renames.
         raw_images: also add the ``*_bytes`` (encoded JPEG/PNG/GIF/BMP of any size,
             center-cropped and resized to S as in training) and ``*_uint8`` signatures.
+
+    Example:
+
+    >>> import tempfile
+    >>> from dfl_keras import LatentAttributeModel
+    >>> model = LatentAttributeModel(image_size=16, latent_dim=8, filters=(8, 16))
+    >>> version = export_serving(model, tempfile.mkdtemp())
+    >>> version.name, (version / "saved_model.pb").is_file()
+    ('1', True)
     """
     root = Path(base) / name
     if version is not None:
@@ -72,42 +83,49 @@ def export_serving(model, base, name="dfl", version=None, overwrite=False, raw_i
 
 def _write_saved_model(model, path, raw_images=False):
     """The SavedModel at ``path``, not atomically: export_serving stages it."""
-    names_file = path.parent / ATTRIBUTE_NAMES_FILE
-    names_file.write_text("".join(f"{n}\n" for n in model.attribute_names))
-    root = tf.Module()
-    root.weights = model.encoder.variables + model.decoder.variables
-    root.attribute_names_file = tf.saved_model.Asset(str(names_file))
-    tf.saved_model.save(root, str(path), signatures=_signatures(model, raw_images))
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    for name, (fn, *specs) in endpoints(model, raw_images).items():
+        archive.add_endpoint(name, fn, input_signature=specs)
+    archive.write_out(str(path), verbose=False)
+    assets = path / "assets"
+    assets.mkdir(exist_ok=True)
+    (assets / ATTRIBUTE_NAMES_FILE).write_text("".join(f"{n}\n" for n in model.attribute_names))
 
 
-def _signatures(model, raw_images):
-    """{signature name: tf.function with named TensorSpecs returning named outputs}."""
+def endpoints(model, raw_images=False):
+    """{signature name: (function, TensorSpec per named input)}; functions return named outputs.
+
+    To add a signature, add its entry here: the archive, the staging and the
+    versioning need nothing else.
+    """
     size, names = model.image_size, model.attribute_names
     vectors = np.reshape([model.attribute_vector(n) for n in names], (len(names), model.latent_dim))
     vectors = vectors.astype(np.float32)
-    valid = ", ".join(names) or "none (the model has no attribute vectors)"
+    valid = ", ".join(names) or "none yet"
 
     def attribute_names():
         return {"attribute_names": tf.constant(names, tf.string, shape=[len(names)])}
 
     def encode(images):
-        return {"z": model._code(images)}
+        return {"z": model.latent_code(images)}
 
     def decode(z):
         return {"images": model.decoder(z, training=False)}
 
     def reconstruct(images):
-        return decode(model._code(images))
+        return decode(model.latent_code(images))
 
     def insert(images, coefficients):
         _same_batch(images=images, coefficients=coefficients)
-        return decode(model._code(images) + tf.matmul(coefficients, vectors))
+        return decode(model.latent_code(images) + tf.matmul(coefficients, vectors))
 
     def insert_named(images, attribute, t):
         _same_batch(images=images, attribute=attribute, t=t)
         chosen = tf.equal(attribute[:, None], attribute_names()["attribute_names"])
         unknown = tf.logical_not(tf.reduce_any(chosen, axis=1))
-        message = f"Unknown attribute name. Valid names: {valid}. Got:"
+        # The message of dfl_keras.errors.check_attributes, as far as a graph can write it.
+        message = f"unknown attribute; the model has: {valid}. Received: attribute="
         tf.debugging.Assert(
             tf.logical_not(tf.reduce_any(unknown)), [message, tf.boolean_mask(attribute, unknown)]
         )
@@ -141,7 +159,7 @@ def _signatures(model, raw_images):
     pixels = spec((None, size, size, 3), "images", tf.uint8)
     encoded = spec((None,), "image_bytes", tf.string)
     coefficients = spec((None, len(names)), "coefficients")
-    endpoints = {
+    table = {
         "serving_default": (insert, images, coefficients),
         "insert_named": (
             insert_named,
@@ -155,16 +173,13 @@ def _signatures(model, raw_images):
         "attribute_names": (attribute_names,),
     }
     if raw_images:
-        endpoints |= {
+        table |= {
             "insert_bytes": (insert_bytes, encoded, coefficients),
             "reconstruct_bytes": (reconstruct_bytes, encoded),
             "insert_uint8": (insert_uint8, pixels, coefficients),
             "reconstruct_uint8": (reconstruct_uint8, pixels),
         }
-    return {
-        name: tf.function(fn, input_signature=list(specs), autograph=False)
-        for name, (fn, *specs) in endpoints.items()
-    }
+    return table
 
 
 def _same_batch(**inputs):

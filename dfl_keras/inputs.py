@@ -7,6 +7,8 @@ call never leaves a model half-updated.
 import numpy as np
 import tensorflow as tf
 
+from dfl_keras.errors import check_attributes
+
 
 def as_image_batch(images, image_size):
     """Checked float32 batch (N, S, S, 3) and whether a single image was given."""
@@ -126,11 +128,7 @@ def _as_label_input(targets):
 
 def _label_selector(label_spec, names):
     if isinstance(label_spec, dict):
-        missing = [n for n in names if n not in label_spec]
-        if missing:
-            raise KeyError(
-                f"Label(s) {missing} not in the dataset's attributes. Available: {sorted(label_spec)}."
-            )
+        check_attributes(names, sorted(label_spec), "the dataset")
         return lambda image, attrs: (image, tf.stack([tf.cast(attrs[n], tf.int32) for n in names], -1))
     if len(names) != 1:
         raise ValueError(

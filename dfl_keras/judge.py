@@ -12,9 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from dfl_keras.data.labels import CELEBA_ATTRIBUTES
-from dfl_keras.pretrained import saved_models_dir
-
-SHIPPED_JUDGE = "judge_celeba64.keras"
+from dfl_keras import presets
 
 
 @keras.saving.register_keras_serializable(package="dfl_keras")
@@ -129,13 +127,16 @@ class AttributeJudge(keras.Model):
         return tf.sigmoid(self.network(images, training=False))
 
     @classmethod
-    def shipped(cls):
-        """The judge shipped in saved_models/ (CelebA-HQ 64 px, all 40 attributes)."""
-        path = saved_models_dir() / SHIPPED_JUDGE
-        if not path.exists():
-            raise FileNotFoundError(
-                f"No shipped judge at {path}; train one with benchmarks/train_judge.py.")
-        return keras.saving.load_model(path)
+    def from_preset(cls, name_or_path):
+        """A shipped judge by name (see dfl_keras.presets.PRESETS) or a .keras file.
+
+        Example:
+
+        >>> judge = AttributeJudge.from_preset("judge_celeba64")
+        >>> judge.image_size, len(judge.attributes)
+        (64, 40)
+        """
+        return presets.load_preset(name_or_path, cls)
 
     def get_config(self):
         return {
@@ -148,12 +149,3 @@ class AttributeJudge(keras.Model):
             "seed": self.seed,
         }
 
-
-def load_judge(path=None):
-    """An AttributeJudge from a .keras file, or the shipped one when path is None."""
-    if path is None:
-        return AttributeJudge.shipped()
-    judge = keras.saving.load_model(path)
-    if not isinstance(judge, AttributeJudge):
-        raise TypeError(f"{path} holds a {type(judge).__name__}, not an AttributeJudge.")
-    return judge

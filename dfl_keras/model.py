@@ -16,86 +16,112 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dfl_keras import directions, distribute, export, inputs, losses, networks, vectors
+from dfl_keras import directions, distribute, export, inputs, losses, networks, presets, vectors
+from dfl_keras.errors import check_attributes
+
+
+LOSS_WEIGHTS = ("beta", "edge_weight", "covariance_weight", "reconstruction_loss")  # compile()'s
 
 
 @keras.saving.register_keras_serializable(package="dfl_keras")
 class LatentAttributeModel(keras.Model):
     """A (variational) autoencoder for square RGB faces plus named attribute vectors.
 
-    The default, a VAE with stride-2 convolutions, a 128-d latent and a small
-    KL weight, was chosen by measurement on real 64 px faces: trained for the
-    same 12 minutes on a 2-core CPU it reconstructs held-out faces at 22.4 dB
-    PSNR against 19.3 dB for the original DeepFakeLab network, with half the
-    multiply-adds per image (``benchmarks/bench_architectures.py``). The KL weight ``beta`` is
-    per latent dimension against a pixel-mean reconstruction loss; small values
-    keep faces sharp while still giving the latent space the smooth, roughly
-    Gaussian shape that centroid arithmetic relies on. The KL term leaves the
-    dimensions free to correlate, though, and then a few directions carry
-    most of the spread and drown the score dot(z, v): ``covariance_weight``
-    pulls the codes' covariance towards the identity. On CelebA-HQ it lifts
-    the held-out ROC AUC of dot(z, v) for Smiling from 0.865 to 0.918, as high
-    as the best linear discriminant on the same codes (0.923), at a cost of
-    0.1 dB PSNR when added for the last 3 epochs; on from the start it slows
-    learning (22.9 dB after 20 epochs, against 23.6 dB after 16 without).
-    Centroid edits themselves hardly change (saved_models/MODEL_CARD.md).
+    The architecture is set here; the loss weights are training concerns and go
+    to ``compile()``, so changing one needs no rebuilt model. Why these defaults
+    (measured on CelebA-HQ) is in saved_models/MODEL_CARD.md. Load the shipped
+    editor with ``LatentAttributeModel.from_preset("dfl_celeba64")``; a plain
+    ``keras.saving.load_model`` needs ``import dfl_keras`` first, which
+    registers the class.
 
     Args:
         image_size: side of the square input images (a power of two, e.g. 64, 128).
         latent_dim: size of the code z.
         variational: a VAE (True) or a plain autoencoder (False).
-        beta: weight of the KL term (VAE only).
-        edge_weight: weight of the Sobel edge loss (0 turns it off).
-        covariance_weight: weight of the penalty pulling the covariance of the
-            deterministic codes over a batch towards the identity (0 turns it
-            off). It makes dot(z, v) a good attribute score; under tf.distribute
-            each replica estimates it on its own share of the batch.
-        reconstruction_loss: "mse" (pixel-mean squared error) or "bce".
         architecture: "strided" (default) or "original" (DeepFakeLab's network).
         filters: filters per resolution block; by default 32, 64, ... capped at 256.
+
+    Example:
+
+    >>> import numpy as np
+    >>> model = LatentAttributeModel(image_size=16, latent_dim=8, filters=(8, 16))
+    >>> model.compile(optimizer="adam", covariance_weight=0.0)
+    >>> images = np.random.default_rng(0).random((8, 16, 16, 3), dtype=np.float32)
+    >>> _ = model.fit(images, epochs=1, batch_size=4, verbose=0)
+    >>> model.encode(images).shape
+    (8, 8)
     """
 
-    def __init__(
-        self,
-        image_size=64,
-        latent_dim=128,
-        variational=True,
-        beta=4e-6,
-        edge_weight=0.0,
-        covariance_weight=1e-4,
-        reconstruction_loss="mse",
-        architecture="strided",
-        filters=None,
-        **kwargs,
-    ):
+    def __init__(self, image_size=64, latent_dim=128, variational=True, architecture="strided",
+                 filters=None, **kwargs):
         super().__init__(**kwargs)
-        if reconstruction_loss not in losses.RECONSTRUCTION_LOSSES:
-            raise ValueError(
-                f"Unknown reconstruction_loss {reconstruction_loss!r}; "
-                f"choose one of {losses.RECONSTRUCTION_LOSSES}."
-            )
         networks.check_image_size(image_size)
         self.image_size = int(image_size)
         self.latent_dim = int(latent_dim)
         self.variational = bool(variational)
-        self.beta = float(beta)
-        self.edge_weight = float(edge_weight)
-        self.covariance_weight = float(covariance_weight)
-        self.reconstruction_loss = reconstruction_loss
         self.architecture = architecture
         self.filters = tuple(filters or networks.default_filters(image_size, architecture))
         self.encoder = networks.build_encoder(
             self.image_size, self.latent_dim, self.filters, self.variational, architecture
         )
         self.decoder = networks.build_decoder(self.image_size, self.latent_dim, self.filters, architecture)
-        trackers = ["loss", "reconstruction_loss", "psnr"]
-        trackers += ["kl_loss"] if self.variational else []
-        trackers += ["edge_loss"] if self.edge_weight else []
-        trackers += ["covariance_loss"] if self.covariance_weight else []
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in trackers}
+        self.trackers = {}  # set by compile(), which knows the loss terms
         self._vectors = {}  # name -> {"vector": (d,) float32, plus fitting facts}
         self.code_distribution = None  # (mean, covariance) of the codes seen when fitting vectors
         self.built = True
+
+    @classmethod
+    def from_preset(cls, name_or_path):
+        """A shipped editor by name (see dfl_keras.presets.PRESETS) or a .keras file.
+
+        Example:
+
+        >>> model = LatentAttributeModel.from_preset("dfl_celeba64")
+        >>> model.image_size, "Smiling" in model.attribute_names
+        (64, True)
+        """
+        return presets.load_preset(name_or_path, cls)
+
+    # ----------------------------------------------------------------- training
+
+    def compile(self, optimizer="adam", beta=4e-6, edge_weight=0.0, covariance_weight=1e-4,
+                reconstruction_loss="mse", **kwargs):
+        """Set the optimizer and the loss: reconstruction + beta KL + edge + covariance terms.
+
+        Args:
+            optimizer: a Keras optimizer or its name.
+            beta: weight of the KL term (VAE only), per latent dimension against
+                a pixel-mean reconstruction loss: small values keep faces sharp.
+            edge_weight: weight of the Sobel edge loss (0 turns it off).
+            covariance_weight: weight of the penalty pulling the covariance of the
+                deterministic codes over a batch towards the identity (0 turns it
+                off). It makes dot(z, v) a good attribute score; under tf.distribute
+                each replica estimates it on its own share of the batch.
+            reconstruction_loss: "mse" (pixel-mean squared error) or "bce".
+        """
+        if reconstruction_loss not in losses.RECONSTRUCTION_LOSSES:
+            raise ValueError(f"reconstruction_loss must be one of {losses.RECONSTRUCTION_LOSSES}. "
+                             f"Received: reconstruction_loss={reconstruction_loss!r}")
+        super().compile(optimizer=optimizer, **kwargs)
+        self.loss_config = {"beta": float(beta), "edge_weight": float(edge_weight),
+                              "covariance_weight": float(covariance_weight),
+                              "reconstruction_loss": reconstruction_loss}
+        trackers = ["loss", "reconstruction_loss", "psnr"]
+        trackers += ["kl_loss"] if self.variational else []
+        trackers += ["edge_loss"] if edge_weight else []
+        trackers += ["covariance_loss"] if covariance_weight else []
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in trackers}
+
+    def get_compile_config(self):
+        """The optimizer and the loss weights, so a model saved while training resumes as it was."""
+        config = super().get_compile_config()
+        return {**config, **self.loss_config} if self.compiled else config
+
+    def compile_from_config(self, config):
+        """What Keras does for a model with the stock compile(), which it skips for a custom one."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
 
     # ----------------------------------------------------------------- training
 
@@ -104,7 +130,7 @@ class LatentAttributeModel(keras.Model):
         return list(self.trackers.values())
 
     def call(self, images, training=False):
-        return self.decoder(self._code(images, training), training=training)
+        return self.decoder(self.latent_code(images, training), training=training)
 
     def train_step(self, data):
         images = self._training_images(data)
@@ -129,22 +155,23 @@ class LatentAttributeModel(keras.Model):
         else:
             z = z_mean = self.encoder(images, training=training)
         reconstructions = self.decoder(z, training=training)
+        weights = self.loss_config
         terms = {
             "reconstruction_loss": tf.reduce_mean(
-                losses.reconstruction_loss(images, reconstructions, self.reconstruction_loss)
+                losses.reconstruction_loss(images, reconstructions, weights["reconstruction_loss"])
             ),
             "psnr": tf.reduce_mean(losses.psnr(images, reconstructions)),
         }
         total = terms["reconstruction_loss"]
         if self.variational:
             terms["kl_loss"] = tf.reduce_mean(losses.kl_divergence(z_mean, z_log_var))
-            total += self.beta * terms["kl_loss"]
-        if self.edge_weight:
+            total += weights["beta"] * terms["kl_loss"]
+        if weights["edge_weight"]:
             terms["edge_loss"] = tf.reduce_mean(losses.edge_loss(images, reconstructions))
-            total += self.edge_weight * terms["edge_loss"]
-        if self.covariance_weight:
+            total += weights["edge_weight"] * terms["edge_loss"]
+        if weights["covariance_weight"]:
             terms["covariance_loss"] = losses.covariance_penalty(z_mean)
-            total += self.covariance_weight * terms["covariance_loss"]
+            total += weights["covariance_weight"] * terms["covariance_loss"]
         terms["loss"] = total
         return terms
 
@@ -169,8 +196,8 @@ class LatentAttributeModel(keras.Model):
         tf.debugging.assert_less_equal(tf.reduce_max(images), 1.0, "Training images must be in [0, 1].")
         return images
 
-    def _code(self, images, training=False):
-        """The deterministic code: z_mean for a VAE."""
+    def latent_code(self, images, training=False):
+        """The deterministic code of a batch of images (z_mean for a VAE), as a tensor in graphs."""
         z = self.encoder(images, training=training)
         return z[0] if self.variational else z
 
@@ -198,7 +225,7 @@ class LatentAttributeModel(keras.Model):
 
     @tf.function(reduce_retracing=True)
     def _encode_graph(self, images):
-        return self._code(images)
+        return self.latent_code(images)
 
     @tf.function(reduce_retracing=True)
     def _decode_graph(self, z):
@@ -206,7 +233,7 @@ class LatentAttributeModel(keras.Model):
 
     @tf.function(reduce_retracing=True)
     def _edit_graph(self, images, delta):
-        return self.decoder(self._code(images) + delta, training=False)
+        return self.decoder(self.latent_code(images) + delta, training=False)
 
     @staticmethod
     def _in_chunks(fn, batch_size, *tensors):
@@ -243,24 +270,17 @@ class LatentAttributeModel(keras.Model):
 
     def fit_attribute_vector(self, data, label, balance=True, seed=0, batch_size=64, verbose=1,
                              method="centroid", conditions=()):
-        """Fit and store the vector for one label; returns it.
+        """fit_attribute_vectors for one label; returns its vector."""
+        return self.fit_attribute_vectors(data, [label], balance, seed, batch_size, verbose,
+                                          method, conditions)[label]
 
-        Args:
-            method: "centroid", the original method (see fit_attribute_vectors);
-                "balanced", "conditional" or "linear" (see dfl_keras.directions)
-                fix the entanglement of correlated attributes.
-            conditions: for "balanced" and "conditional", the attributes the
-                vector must leave unchanged, e.g. ["Male"] for "Bald".
-        """
-        directions.check_method(method, conditions)
-        if method == "centroid":
-            return self.fit_attribute_vectors(data, [label], balance, seed, batch_size, verbose)[label]
-        vector, info = directions.fit_direction(self, data, label, method, conditions, batch_size, verbose)
-        self.set_attribute_vector(label, vector, **info)
-        return self.attribute_vector(label)
+    def fit_attribute_vectors(self, data, labels, balance=True, seed=0, batch_size=64, verbose=1,
+                              method="centroid", conditions=()):
+        """Fit and store a vector for every label: v = centroid(with) - centroid(without).
 
-    def fit_attribute_vectors(self, data, labels, balance=True, seed=0, batch_size=64, verbose=1):
-        """Fit v = centroid(with) - centroid(without) for every label in one pass.
+        The centroids of all labels come from one streaming pass (distributed
+        under the model's strategy), which also fits the Gaussian of the codes
+        that ``sample`` draws from.
 
         Args:
             data: a tf.data.Dataset of (image, {name: 0/1}) or (image, 0/1),
@@ -269,12 +289,45 @@ class LatentAttributeModel(keras.Model):
             balance: undersample the larger class to the size of the smaller one
                 (seeded, see dfl_keras.vectors); False uses every example.
             seed: seed of the undersampling.
+            batch_size: batch size for unbatched data.
+            verbose: 1 shows a progress bar, 0 nothing.
+            method: "centroid", the original method; "balanced", "conditional"
+                or "linear" (see dfl_keras.directions) fix the entanglement of
+                correlated attributes, one pass over the data per label.
+            conditions: for "balanced" and "conditional", the attributes the
+                vectors must leave unchanged, e.g. ["Male"] for "Bald".
 
         Returns:
             dict name -> vector. Vectors are stored only if every label could be
             fitted, so a failure leaves the model as it was.
+
+        Example:
+
+        >>> import numpy as np, tensorflow as tf
+        >>> model = LatentAttributeModel(image_size=16, latent_dim=8, filters=(8, 16))
+        >>> images = np.random.default_rng(0).random((32, 16, 16, 3), dtype=np.float32)
+        >>> labels = {"Smiling": np.arange(32) % 2}
+        >>> data = tf.data.Dataset.from_tensor_slices((images, labels))
+        >>> vectors = model.fit_attribute_vectors(data, ["Smiling"], verbose=0)
+        >>> vectors["Smiling"].shape, model.attribute_names
+        ((8,), ['Smiling'])
         """
         labels = [labels] if isinstance(labels, str) else list(labels)
+        directions.check_method(method, conditions)
+        distribution = self.code_distribution
+        if method == "centroid":
+            fitted, distribution = self._centroid_vectors(data, labels, balance, seed, batch_size,
+                                                          verbose)
+        else:
+            fitted = {label: directions.fit_direction(self, data, label, method, conditions,
+                                                      batch_size, verbose) for label in labels}
+        for name, (vector, info) in fitted.items():
+            self.set_attribute_vector(name, vector, **info)
+        self.code_distribution = distribution
+        return {name: self.attribute_vector(name) for name in labels}
+
+    def _centroid_vectors(self, data, labels, balance, seed, batch_size, verbose):
+        """({name: (vector, info)}, code distribution) from one streaming pass; nothing stored."""
         strategy = self.distribute_strategy
 
         def with_bins(seen, batch):
@@ -302,23 +355,15 @@ class LatentAttributeModel(keras.Model):
         if not seen:
             raise ValueError("The dataset is empty: no examples to fit attribute vectors from.")
         for k, name in enumerate(labels):
-            with_c, without_c = int(counts[k, 1].sum()), int(counts[k, 0].sum())
-            if not with_c or not without_c:
-                missing, present = ("1 (with)", without_c) if not with_c else ("0 (without)", with_c)
-                raise ValueError(
-                    f"Label {name!r} has only one class: class {missing} is missing among "
-                    f"{present} examples seen. A vector needs examples with and without it."
-                )
+            vectors.check_both_classes(name, counts[k, 0].sum(), counts[k, 1].sum())
         fitted = {}
         for k, name in enumerate(labels):
             without_c, with_c, used = vectors.undersampled_centroids(sums[k], counts[k], balance)
             info = {"n_with": int(counts[k, 1].sum()), "n_without": int(counts[k, 0].sum()),
                     "n_used_with": used[1], "n_used_without": used[0], "balanced": bool(balance)}
-            self.set_attribute_vector(name, with_c - without_c, **info)
-            fitted[name] = self.attribute_vector(name)
+            fitted[name] = (with_c - without_c, info)
         mean = code_sum / seen
-        self.code_distribution = (mean, code_outer / seen - np.outer(mean, mean))
-        return fitted
+        return fitted, (mean, code_outer / seen - np.outer(mean, mean))
 
     @tf.function(reduce_retracing=True)
     def _accumulate_graph(self, images, labels, bins):
@@ -327,7 +372,7 @@ class LatentAttributeModel(keras.Model):
         def replica_sums(images, labels, bins):
             # A replica gets no examples when the last batch is smaller than the replica count,
             # and TF's CPU convolution fails on an empty batch.
-            z = tf.cond(tf.size(labels) > 0, lambda: self._code(images), lambda: tf.zeros((0, self.latent_dim)))
+            z = tf.cond(tf.size(labels) > 0, lambda: self.latent_code(images), lambda: tf.zeros((0, self.latent_dim)))
             return (*vectors.binned_sums(z, labels, bins), tf.reduce_sum(z, 0),
                     tf.matmul(z, z, transpose_a=True), tf.cast(tf.shape(z)[0], tf.float32))
 
@@ -348,6 +393,17 @@ class LatentAttributeModel(keras.Model):
 
         Returns:
             Edited images in the same form as ``images``.
+
+        Example:
+
+        >>> import numpy as np
+        >>> model = LatentAttributeModel(image_size=16, latent_dim=8, filters=(8, 16))
+        >>> model.set_attribute_vector("Smiling", np.ones(8))
+        >>> faces = np.random.default_rng(0).random((2, 16, 16, 3), dtype=np.float32)
+        >>> model.insert(faces, "Smiling", t=0.5).shape
+        (2, 16, 16, 3)
+        >>> model.insert(faces[0], {"Smiling": -1.0}).shape
+        (16, 16, 3)
         """
         batch, single = inputs.as_image_batch(images, self.image_size)
         if isinstance(attributes, str):
@@ -399,9 +455,7 @@ class LatentAttributeModel(keras.Model):
         return export.export_serving(self, base, name, version, **options)
 
     def _entry(self, name):
-        if name not in self._vectors:
-            known = ", ".join(self._vectors) or "none yet (use fit_attribute_vector)"
-            raise KeyError(f"Unknown attribute {name!r}. Known attributes: {known}.")
+        check_attributes([name], self._vectors, "the model")
         return self._vectors[name]
 
     # ------------------------------------------------------------ serialization
@@ -412,13 +466,14 @@ class LatentAttributeModel(keras.Model):
             "image_size": self.image_size,
             "latent_dim": self.latent_dim,
             "variational": self.variational,
-            "beta": self.beta,
-            "edge_weight": self.edge_weight,
-            "covariance_weight": self.covariance_weight,
-            "reconstruction_loss": self.reconstruction_loss,
             "architecture": self.architecture,
             "filters": list(self.filters),
         }
+
+    @classmethod
+    def from_config(cls, config):
+        """Also reads files saved before the loss weights moved to compile() (they are dropped)."""
+        return cls(**{k: v for k, v in config.items() if k not in LOSS_WEIGHTS})
 
     def save_own_variables(self, store):
         """Fitted state (vectors, their facts, the code distribution) travels in the weights file."""

@@ -5,18 +5,19 @@ without pyplot, so no GUI backend or global figure state is involved; PNG
 files are drawn by Agg. ``save_figure`` writes one with its provenance.
 """
 
+import io
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from PIL import Image
 
-from dfl_keras import losses
+from dfl_keras import images_io, losses
 
 DEFAULT_T = (0.2, 0.5, 0.8, 1.1, 1.4, 1.7)
 """The strengths of DeepFakeLab's figure ("Smiling, Bald, t=0.2 ... 1.7")."""
 
 CELL = 1.1  # inches per image
-MARK = "synthetic - dfl_keras"
 
 
 def t_sweep_grid(model, images, combos, t_values=DEFAULT_T, face_labels=None):
@@ -146,16 +147,14 @@ def latent_map(codes, labels, attribute, method="pca", seed=0):
 def save_figure(figure, path, info, mark=False):
     """Write the figure as a PNG carrying `info` (see dfl_keras.provenance); returns the path.
 
-    `mark` adds a small visible MARK in the lower left corner.
+    `mark` adds the visible watermark of every image dfl_keras writes (images_io.watermark).
     """
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ValueError(f"figures are written as PNG (with provenance): name the file .png, "
                          f"not {path.name}")
-    marks = [figure.text(0.005, 0.005, MARK, fontsize=7, alpha=0.7)] if mark else []
-    try:
-        figure.savefig(path, metadata=info, dpi=100)
-    finally:
-        for text in marks:
-            text.remove()
-    return path
+    rendered = io.BytesIO()
+    figure.savefig(rendered, format="png", dpi=100)
+    with Image.open(rendered) as image:
+        pixels = np.asarray(image.convert("RGB"))
+    return images_io.write_png(path, pixels / 255.0, info, mark)

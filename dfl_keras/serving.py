@@ -66,8 +66,7 @@ def insert_named_request(images, attribute, t=1.0, attribute_names=None, format=
     if len(names) != n:
         raise ValueError(f"Give one attribute name, or one per image ({n}), got {len(names)}.")
     if attribute_names is not None:
-        for name in names:
-            _check_name(name, attribute_names)
+        _check_names(names, attribute_names)
     inputs = {"images": batch, "attribute": np.array(names, dtype=str), "t": _per_image(t, n, "t")}
     return _body("insert_named", inputs, format)
 
@@ -191,8 +190,7 @@ def _coefficient_matrix(coefficients, attribute_names, n):
                 "Coefficients by name need attribute_names (the model's order, "
                 "e.g. load_attribute_names(version_dir))."
             )
-        for name in coefficients:
-            _check_name(name, attribute_names)
+        _check_names(list(coefficients), attribute_names)
         columns = [
             _per_image(coefficients.get(name, 0.0), n, f"t for {name!r}")
             for name in attribute_names
@@ -226,11 +224,17 @@ def _per_image(t, n, what):
     return np.broadcast_to(values, (n,))
 
 
-def _check_name(name, attribute_names):
-    if name not in attribute_names:
-        raise KeyError(
-            f"Unknown attribute {name!r}. The model knows: {', '.join(attribute_names) or 'none'}."
-        )
+def _check_names(names, attribute_names):
+    """The check and message of dfl_keras.errors.check_attributes, without its did-you-mean hint.
+
+    Repeated here, raising a plain ValueError (UnknownAttributeError's base),
+    because this file must work copied alone, without dfl_keras.
+    """
+    for name in names:
+        if name not in attribute_names:
+            known = ", ".join(attribute_names) or "none yet"
+            raise ValueError(f"unknown attribute {name!r}; the model has: {known}. "
+                             f"Received: attributes={list(names)!r}")
 
 
 def _check_finite(what, values):

@@ -24,10 +24,21 @@ def binned_sums(z, labels, bins, num_bins=NUM_BINS):
         bins: (N,) int32 random bins in [0, num_bins).
 
     Returns:
-        sums (K, 2, num_bins, d) and counts (K, 2, num_bins), float32.
+        sums (K, 2, num_bins, d) and counts (K, 2, num_bins), in the dtype of z.
     """
-    weights = tf.einsum("nkc,nb->nkcb", tf.one_hot(labels, 2), tf.one_hot(bins, num_bins))
+    classes, bins = tf.one_hot(labels, 2, dtype=z.dtype), tf.one_hot(bins, num_bins, dtype=z.dtype)
+    weights = tf.einsum("nkc,nb->nkcb", classes, bins)
     return tf.einsum("nkcb,nd->kcbd", weights, z), tf.reduce_sum(weights, axis=0)
+
+
+def check_both_classes(name, n_without, n_with):
+    """A vector needs examples with and without its label: raise naming the missing class."""
+    n_without, n_with = int(n_without), int(n_with)
+    if not n_with or not n_without:
+        missing = "1 (with)" if not n_with else "0 (without)"
+        raise ValueError(f"Label {name!r} has only one class: class {missing} is missing among "
+                         f"{n_with + n_without} examples. A vector needs examples with and "
+                         f"without it. Received: n_with={n_with}, n_without={n_without}")
 
 
 def undersampled_centroids(sums, counts, balance=True):

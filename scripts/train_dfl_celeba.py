@@ -27,7 +27,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import dfl_keras as dfl  # noqa: E402
-from dfl_keras import evaluate  # noqa: E402
+from dfl_keras import evaluate, training  # noqa: E402
 
 
 def main():
@@ -63,31 +63,31 @@ def main():
     if args.stage1:
         model = keras.saving.load_model(args.stage1)
     else:
-        model = dfl.LatentAttributeModel(image_size=size, latent_dim=args.latent_dim,
-                                         covariance_weight=0.0)
-        train_stage(model, train, held_out, args.epochs, args.learning_rate, work / "stage1", args)
-    model = with_covariance_weight(model, args.covariance_weight)
+        model = dfl.LatentAttributeModel(image_size=size, latent_dim=args.latent_dim)
+        train_stage(model, train, held_out, args.epochs, args.learning_rate, 0.0, work / "stage1",
+                    args)
     train_stage(model, train, held_out, args.isotropic_epochs, args.isotropic_learning_rate,
-                work / "stage2", args)
+                args.covariance_weight, work / "stage2", args)
     train_minutes = (time.time() - start) / 60
 
     # A fresh, uncompiled copy: the shipped file carries no optimizer state.
-    shipped = with_covariance_weight(model, args.covariance_weight)
+    shipped = dfl.LatentAttributeModel.from_config(model.get_config())
+    shipped.set_weights(model.get_weights())
     unshuffled = dfl.data.celeba_folder(args.data, "train", image_size=size, batch_size=250)
     shipped.fit_attribute_vectors(unshuffled, dfl.data.CELEBA_ATTRIBUTES, verbose=2)
     metrics = held_out_metrics(shipped, held_out)
     metrics.update(train_minutes=round(train_minutes, 1), args=vars(args))
-    shipped.save(args.out)
+    training.save_atomically(shipped, args.out)
     (work / "metrics.json").write_text(json.dumps(metrics, indent=2))
     print(json.dumps({k: v for k, v in metrics.items() if k != "auc"}, indent=2))
 
 
-def train_stage(model, train, held_out, epochs, learning_rate, work, args):
+def train_stage(model, train, held_out, epochs, learning_rate, covariance_weight, work, args):
     """Cosine-decayed Adam for ``epochs``, resumable from ``work``."""
     work.mkdir(parents=True, exist_ok=True)
     steps = 27000 // args.batch_size
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, epochs * steps, alpha=0.01)
-    model.compile(optimizer=keras.optimizers.Adam(schedule))
+    model.compile(optimizer=keras.optimizers.Adam(schedule), covariance_weight=covariance_weight)
     model.fit(
         train,
         epochs=epochs,
@@ -100,13 +100,6 @@ def train_stage(model, train, held_out, epochs, learning_rate, work, args):
         ],
         verbose=2,
     )
-
-
-def with_covariance_weight(model, weight):
-    """An uncompiled copy of ``model``'s networks (no vectors) with another covariance weight."""
-    copy = dfl.LatentAttributeModel.from_config({**model.get_config(), "covariance_weight": weight})
-    copy.set_weights(model.get_weights())
-    return copy
 
 
 def held_out_metrics(model, held_out):

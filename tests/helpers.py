@@ -1,20 +1,37 @@
 """Tiny models and data made in the tests."""
 
+import keras
 import numpy as np
 import tensorflow as tf
 
 import dfl_keras as dfl
+from dfl_keras.model import LOSS_WEIGHTS
 
 SIZE = 16
 
 
 def tiny_model(**kwargs):
+    """A compiled 16 px model; loss weights (beta, ...) go to compile(), the rest to the class."""
+    loss = {name: kwargs.pop(name) for name in LOSS_WEIGHTS if name in kwargs}
     kwargs.setdefault("image_size", SIZE)
     kwargs.setdefault("latent_dim", 8)
     kwargs.setdefault("filters", (8, 16))
     model = dfl.LatentAttributeModel(**kwargs)
-    model.compile(optimizer="adam")
+    model.compile(optimizer="adam", **loss)
     return model
+
+
+def assert_serialization_round_trip(instance, path):
+    """get_config holds exactly the constructor's arguments, and a saved file loads as an equal."""
+    config = instance.get_config()
+    rebuilt = type(instance).from_config(config)
+    assert rebuilt.get_config() == config
+    instance.save(path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded) is type(instance) and loaded.get_config() == config
+    for saved, restored in zip(instance.weights, loaded.weights):
+        np.testing.assert_array_equal(saved.numpy(), restored.numpy())
+    return loaded
 
 
 def random_images(n, size=SIZE, seed=0):

@@ -20,12 +20,14 @@ import pytest
 from helpers import SIZE, labelled_dataset, random_images, tiny_model
 from PIL import Image, ImageOps
 
-from dfl_keras import LatentAttributeModel, images_io, pretrained
+from dfl_keras import AttributeJudge, LatentAttributeModel, images_io, presets
 from dfl_keras.cli import build_parser, main
 from dfl_keras.provenance import read_provenance
 
-DFL = Path(sys.executable).parent / "dfl"
-SHIPPED = Path(__file__).resolve().parents[1] / "saved_models" / pretrained.SHIPPED_MODEL
+# The installed `dfl` script calls dfl_keras_cli.main; running that module spares the tests a
+# stale script of an older install.
+DFL = [sys.executable, "-m", "dfl_keras_cli"]
+SHIPPED = presets.presets_dir() / presets.PRESETS["dfl_celeba64"]["file"]
 COMMANDS = ("demo", "insert", "train", "fit-vectors", "grid", "transition", "latent-map", "export")
 TINY = ["--image-size", str(SIZE), "--latent-dim", "8", "--filters", "8", "16"]
 TENSORBOARD = importlib.util.find_spec("tensorboard") is not None  # not a TensorFlow dependency
@@ -38,7 +40,7 @@ def user_env():
 
 def run(*args, cwd, timeout=120):
     """`dfl args` as a user runs it: the installed script."""
-    return subprocess.run([str(DFL), *map(str, args)], cwd=cwd, env=user_env(),
+    return subprocess.run([*DFL, *map(str, args)], cwd=cwd, env=user_env(),
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -125,7 +127,7 @@ def test_demo_runs_on_the_shipped_model_in_well_under_a_minute(tmp_path):
     assert result.returncode == 0 and result.stderr == "", result.stderr
     assert time.perf_counter() - start < 60
     info = read_provenance(tmp_path / "demo" / "grid.png")
-    assert info["Model"].startswith(pretrained.SHIPPED_MODEL) and "Smiling" in info["Edits"]
+    assert info["Model"].startswith(SHIPPED.name) and "Smiling" in info["Edits"]
     assert Image.open(tmp_path / "demo" / "transition.gif").n_frames > 10
 
 
@@ -141,7 +143,7 @@ def test_train_killed_after_an_epoch_resumes_without_losing_or_repeating_one(tmp
         command += ["--tensorboard", str(tmp_path / "logs")]
     metadata = tmp_path / "m.backup" / "training_metadata.json"
 
-    first = subprocess.Popen([str(DFL), *command], env=user_env(), stdout=subprocess.PIPE,
+    first = subprocess.Popen([*DFL, *command], env=user_env(), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while first.poll() is None and time.monotonic() < deadline and not finished(metadata):
@@ -189,7 +191,7 @@ def test_insert_writes_the_edit_beside_each_photo_with_its_provenance(tiny_file,
     argv = ["insert", str(photos / "wide.jpg"), str(photos / "tall.png"), "--attr", "A=1.2",
             "--attr", "B=-0.5", "--model", str(tiny_file)]
     assert main(argv) == 0
-    model = pretrained.load_model(tiny_file)
+    model = LatentAttributeModel.from_preset(tiny_file)
     for photo in (photos / "wide.jpg", photos / "tall.png"):
         written = photos / f"{photo.stem}.dfl.png"
         expected = model.insert(images_io.read_image(photo, SIZE), {"A": 1.2, "B": -0.5})
@@ -231,7 +233,6 @@ def test_verbose_shows_the_traceback(tiny_file, capsys):
 def test_model_files_are_found_or_refused_clearly(tiny_file, photos, tmp_path, monkeypatch,
                                                   capsys):
     monkeypatch.setenv("DFL_MODEL", str(tiny_file))
-    assert pretrained.shipped_model_path() == tiny_file
     assert main(["grid", "-o", str(tmp_path / "grid.png")]) == 0  # no --model: $DFL_MODEL
     capsys.readouterr()
     monkeypatch.setenv("DFL_MODEL", str(tmp_path / "gone.keras"))
@@ -239,7 +240,11 @@ def test_model_files_are_found_or_refused_clearly(tiny_file, photos, tmp_path, m
     assert "DFL_MODEL is set to" in error_line(capsys)
     photo = str(photos / "wide.jpg")
     assert main(["insert", photo, "--attr", "A=1", "--model", photo]) == 1
-    assert "cannot load a model from" in error_line(capsys)
+    assert "wide.jpg is not a valid .keras file" in error_line(capsys)
+    judge = tmp_path / "judge.keras"
+    AttributeJudge(["A"], image_size=SIZE, filters=(8, 16)).save(judge)
+    assert main(["insert", photo, "--attr", "A=1", "--model", str(judge)]) == 1
+    assert "holds a model of class AttributeJudge, not LatentAttributeModel" in error_line(capsys)
 
 
 def untrained(path):
@@ -251,7 +256,7 @@ def untrained(path):
 def test_fit_vectors_fits_every_label_of_the_data_into_the_model(celeba, tmp_path, capsys):
     path = untrained(tmp_path / "plain.keras")
     assert main(["fit-vectors", str(celeba), "--model", str(path), "--batch-size", "8"]) == 0
-    model = pretrained.load_model(path)
+    model = LatentAttributeModel.from_preset(path)
     assert model.attribute_names == ["Male", "Smiling"] and model.code_distribution is not None
     info = model.attribute_info("Male")
     assert info["n_with"] + info["n_without"] == 21  # the train split: 90% of 24
@@ -260,7 +265,7 @@ def test_fit_vectors_fits_every_label_of_the_data_into_the_model(celeba, tmp_pat
     other = tmp_path / "other.keras"
     assert main(["fit-vectors", str(celeba), "--model", str(path), "--attrs", "Smiling",
                  "--split", "all", "-o", str(other)]) == 0
-    assert pretrained.load_model(other).attribute_info("Smiling")["n_with"] == 16
+    assert LatentAttributeModel.from_preset(other).attribute_info("Smiling")["n_with"] == 16
     capsys.readouterr()
     assert main(["fit-vectors", str(celeba), "--model", str(path), "--attrs", "Mal"]) == 1
     assert "did you mean 'Male'" in error_line(capsys)

@@ -5,6 +5,7 @@ import pytest
 from data_fixtures import NAMES, csv_attributes, official_attributes, signs
 
 from dfl_keras.data import CELEBA_ATTRIBUTES, DataError, read_attributes
+from dfl_keras.errors import UnknownAttributeError
 from dfl_keras.data.labels import read_partition
 
 FILES = [f"{i:06d}.jpg" for i in range(5)]
@@ -41,7 +42,7 @@ def test_select_keeps_the_asked_order_and_columns(tmp_path):
 def test_unknown_attribute_lists_the_known_ones(tmp_path):
     csv_attributes(tmp_path / "labels.csv", FILES)
     message = "'Smilling' \\(did you mean 'Smiling'\\?\\).*Male, Smiling, Young"
-    with pytest.raises(DataError, match=message):
+    with pytest.raises(UnknownAttributeError, match=message):
         read_attributes(tmp_path / "labels.csv").select(["Smilling"])
 
 

@@ -20,6 +20,7 @@ from data_fixtures import (
 from PIL import Image
 
 from dfl_keras.data import DataError, celeba_folder, image_dataset, image_folder
+from dfl_keras.errors import UnknownAttributeError
 
 SIZE = 8
 
@@ -67,7 +68,7 @@ def test_attribute_subset(tmp_path):
     official_celeba(tmp_path, count=6)
     ds = celeba_folder(tmp_path, "all", image_size=SIZE, attributes=["Young", "Male"])
     check_pairs(ds, names=("Young", "Male"))
-    with pytest.raises(DataError, match="unknown attribute 'Beard'.*Male, Smiling, Young"):
+    with pytest.raises(UnknownAttributeError, match="unknown attribute 'Beard'.*Male, Smiling, Young"):
         celeba_folder(tmp_path, attributes=["Beard"])
 
 

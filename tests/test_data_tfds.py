@@ -10,6 +10,7 @@ tfds = pytest.importorskip("tensorflow_datasets")
 
 from dfl_keras.data import CELEBA_ATTRIBUTES, DataError, celeba_tfds  # noqa: E402
 from dfl_keras.data import tfds_celeba  # noqa: E402
+from dfl_keras.errors import UnknownAttributeError  # noqa: E402
 
 MANUAL_FILES = (
     "img_align_celeba.zip",
@@ -47,7 +48,7 @@ def test_mock_celeb_a_in_the_common_format(tmp_path, manual_dir):
 
 
 def test_unknown_attribute_fails_before_tfds_work(tmp_path):
-    with pytest.raises(DataError, match="unknown attribute 'Smile'.*Smiling"):
+    with pytest.raises(UnknownAttributeError, match="unknown attribute 'Smile'.*Smiling"):
         celeba_tfds(data_dir=tmp_path, attributes=["Smile"])
 
 

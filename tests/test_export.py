@@ -68,7 +68,7 @@ try:
     call("insert_named", images=images[:2], attribute=np.array(["Smiling", "Grin"]), t=[1.0, 1.0])
     raise SystemExit("an unknown attribute name was accepted")
 except tf.errors.InvalidArgumentError as error:
-    assert "Valid names: Smiling, Eyeglasses, Bald. Got:] [Grin]" in error.message
+    assert "the model has: Smiling, Eyeglasses, Bald. Received: attribute=] [Grin]" in error.message
 assert "dfl_keras" not in sys.modules
 print(" ".join(sorted(loaded.signatures)))
 """

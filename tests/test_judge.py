@@ -3,10 +3,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from conftest import SHARED_CELEBA, needs_shared_data
-from helpers import SIZE
+from helpers import SIZE, assert_serialization_round_trip, tiny_model
 
 from dfl_keras import data, evaluate, losses
-from dfl_keras.judge import AttributeJudge, load_judge, saved_models_dir
+from dfl_keras.errors import UnknownAttributeError
+from dfl_keras.judge import AttributeJudge
+from dfl_keras.presets import presets_dir
 
 
 def planted_faces(n, seed):
@@ -38,10 +40,8 @@ def test_the_judge_learns_planted_attributes_and_is_scored_on_held_out_data():
 def test_save_and_load_keep_the_verdicts(tmp_path):
     judge = tiny_judge(dropout=0.1)
     images = np.random.default_rng(0).random((5, SIZE, SIZE, 3), dtype=np.float32)
-    judge.save(tmp_path / "judge.keras")
-    loaded = load_judge(tmp_path / "judge.keras")
-    assert isinstance(loaded, AttributeJudge)
-    assert loaded.get_config() == judge.get_config()
+    loaded = assert_serialization_round_trip(judge, tmp_path / "judge.keras")
+    assert isinstance(AttributeJudge.from_preset(tmp_path / "judge.keras"), AttributeJudge)
     np.testing.assert_allclose(loaded.probabilities(images), judge.probabilities(images), atol=1e-6)
     verdicts = loaded.predict_labels(images)
     assert verdicts.dtype == bool and verdicts.shape == (5, 2)
@@ -52,10 +52,21 @@ def test_other_image_sizes_are_resized_to_the_judge():
     assert judge.probabilities(np.zeros((2, 2 * SIZE, 2 * SIZE, 3), np.float32)).shape == (2, 2)
 
 
-def test_load_judge_rejects_other_models(tmp_path):
+def test_from_preset_rejects_other_models_in_one_line(tmp_path):
     keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)]).save(tmp_path / "model.keras")
-    with pytest.raises(TypeError, match="not an AttributeJudge"):
-        load_judge(tmp_path / "model.keras")
+    with pytest.raises(TypeError, match="holds a model of class Sequential, not AttributeJudge"):
+        AttributeJudge.from_preset(tmp_path / "model.keras")
+    tiny_model().save(tmp_path / "editor.keras")
+    with pytest.raises(TypeError, match="holds a model of class LatentAttributeModel, not AttributeJudge"):
+        AttributeJudge.from_preset(tmp_path / "editor.keras")
+
+
+def test_an_unknown_attribute_raises_the_library_wide_error():
+    judge = tiny_judge()
+    images = np.zeros((4, SIZE, SIZE, 3), np.float32)
+    with pytest.raises(UnknownAttributeError, match="unknown attribute 'Bright'; the dataset has: Smile"):
+        evaluate.judge_scores(judge, tf.data.Dataset.from_tensor_slices(
+            (images, {"Smile": np.zeros(4, np.int32)})).batch(2))
 
 
 def test_an_image_size_the_strides_cannot_halve_is_refused():
@@ -64,17 +75,17 @@ def test_an_image_size_the_strides_cannot_halve_is_refused():
 
 
 def test_the_shipped_judge_loads_without_a_path():
-    path = saved_models_dir() / "judge_celeba64.keras"
+    path = presets_dir() / "judge_celeba64.keras"
     assert path.exists() and path.stat().st_size < 5e6
-    judge = AttributeJudge.shipped()
+    judge = AttributeJudge.from_preset("judge_celeba64")
     assert judge.attributes == list(data.CELEBA_ATTRIBUTES) and judge.image_size == 64
-    assert isinstance(evaluate.load_judge(), AttributeJudge)
+    assert AttributeJudge.from_preset(path).get_config() == judge.get_config()
 
 
 @needs_shared_data
 def test_the_shipped_judge_is_accurate_on_held_out_faces():
     held_out = data.celeba_folder(SHARED_CELEBA, "test", image_size=64, take=300, batch_size=100)
-    scores = evaluate.judge_scores(AttributeJudge.shipped(), held_out)
+    scores = evaluate.judge_scores(AttributeJudge.from_preset("judge_celeba64"), held_out)
     # 0.932 on all 3000 held-out faces (JUDGE_CARD.md); 300 of them vary more.
     assert np.mean([scores[n]["accuracy"] for n in evaluate.ATTGAN_ATTRIBUTES]) >= 0.88
 

@@ -5,6 +5,7 @@ import tensorflow as tf
 from helpers import SIZE, labelled_dataset, random_images, tiny_model
 
 import dfl_keras as dfl
+from dfl_keras.errors import UnknownAttributeError
 
 
 def test_fit_tracks_every_loss_term_and_lowers_the_loss():
@@ -137,7 +138,7 @@ def test_vectors_can_be_listed_read_and_removed():
     np.testing.assert_array_equal(model.attribute_vector("Up"), np.ones(8, np.float32))
     model.remove_attribute_vector("Up")
     assert model.attribute_names == []
-    with pytest.raises(KeyError, match="Unknown attribute 'Up'"):
+    with pytest.raises(UnknownAttributeError, match="unknown attribute 'Up'; the model has: none yet"):
         model.remove_attribute_vector("Up")
 
 

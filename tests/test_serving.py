@@ -11,6 +11,7 @@ import tensorflow as tf
 from helpers import random_images, tiny_model
 
 from dfl_keras import serving
+from dfl_keras.errors import UnknownAttributeError, check_attributes
 from dfl_keras.export import export_serving
 from dfl_keras.serving import (
     FORMATS,
@@ -152,10 +153,13 @@ def test_bad_requests_fail_in_the_client_with_the_fix(served):
     with pytest.raises(ValueError, match="shape"):
         predict_request(np.zeros((2, 16, 16, 4), np.float32), [0, 0, 0])
     with pytest.raises(
-        KeyError, match="Unknown attribute 'Grin'. The model knows: Smiling, Eyeglasses, Bald"
-    ):
+        ValueError, match="unknown attribute 'Grin'; the model has: Smiling, Eyeglasses, Bald"
+    ) as client:
         predict_request(images, {"Grin": 1.0}, attribute_names=names)
-    with pytest.raises(KeyError, match="Unknown attribute 'Grin'"):
+    with pytest.raises(UnknownAttributeError) as library:
+        check_attributes(["Grin"], names, "the model")
+    assert str(client.value) == str(library.value)  # the same message as the library's check
+    with pytest.raises(ValueError, match="unknown attribute 'Grin'"):
         insert_named_request(images, "Grin", attribute_names=names)
     with pytest.raises(
         ValueError, match="Too many coefficients: got 4 per image, the model has 3 attributes"
@@ -189,7 +193,7 @@ def test_the_signatures_reject_what_the_client_cannot_check(served):
     )  # no attribute_names: the server decides
     with pytest.raises(
         tf.errors.InvalidArgumentError,
-        match=r"Valid names: Smiling, Eyeglasses, Bald. Got:\] \[Grin\]",
+        match=r"the model has: Smiling, Eyeglasses, Bald. Received: attribute=\] \[Grin\]",
     ):
         tf_serving_predict(loaded, unchecked)
     mismatched = {

@@ -9,6 +9,7 @@ from .files import IMAGE_EXTENSIONS
 from .folder import image_folder
 from .images import CELEBA_FACE_BOX
 from .labels import CELEBA_ATTRIBUTES, Labels, read_attributes
+from .loading import load
 from .pipeline import image_dataset
 from .tfds_celeba import celeba_tfds
 
@@ -22,5 +23,6 @@ __all__ = [
     "celeba_tfds",
     "image_dataset",
     "image_folder",
+    "load",
     "read_attributes",
 ]

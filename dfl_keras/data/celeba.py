@@ -18,7 +18,7 @@ SPLITS = {"train": 0, "validation": 1, "test": 2}
 def celeba_folder(
     root, split="train", *, image_size=64, attributes=None, crop="center", skip_bad=False, **options
 ):
-    """CelebA images with their 40 binary attributes, read from a folder on disk.
+    r"""CelebA images with their 40 binary attributes, read from a folder on disk.
 
     The layout is detected:
 
@@ -45,6 +45,19 @@ def celeba_folder(
 
     Returns:
         A tf.data.Dataset of `(image, {name: int32 0/1})`, images float32 in [0, 1].
+
+    Example:
+
+    >>> import tempfile, numpy as np
+    >>> from PIL import Image
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "images").mkdir()
+    >>> for k in (1, 2):
+    ...     Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(root / "images" / f"{k}.jpg")
+    >>> _ = (root / "list_attr_celeba.txt").write_text("2\nSmiling\n1.jpg 1\n2.jpg -1\n")
+    >>> image, labels = next(iter(celeba_folder(root, "all", image_size=16)))
+    >>> image.shape, int(labels["Smiling"])
+    (TensorShape([16, 16, 3]), 1)
     """
     root = Path(root)
     if not root.is_dir():

@@ -9,13 +9,13 @@ explain an error, so a 200k-row file loads in a fraction of a second.
 
 import collections
 import csv
-import difflib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..errors import check_attributes
 from .errors import DataError, first_few
 
 CELEBA_ATTRIBUTES = (
@@ -49,7 +49,7 @@ class Labels:
         """These labels restricted to `attributes` (all when None), in that order."""
         if attributes is None:
             return self
-        check_names(attributes, self.names, self.source)
+        check_attributes(attributes, self.names, self.source)
         columns = [self.names.index(name) for name in attributes]
         return Labels(self.files, tuple(attributes), self.values[:, columns], self.source)
 
@@ -60,19 +60,6 @@ class Labels:
     def columns(self):
         """`{name: int32 array of 0/1}`, the shape tf.data slices into per-image dicts."""
         return {name: self.values[:, j] for j, name in enumerate(self.names)}
-
-
-def check_names(requested, available, source):
-    """Raises DataError naming the first unknown attribute and listing the known ones."""
-    if isinstance(requested, str):
-        raise TypeError(f"attributes must be a list of names, e.g. [{requested!r}]")
-    for name in requested:
-        if name not in available:
-            close = difflib.get_close_matches(name, available, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise DataError(
-                f"unknown attribute {name!r}{hint}; {source} has: {', '.join(available)}"
-            )
 
 
 def read_attributes(path):

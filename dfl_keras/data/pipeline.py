@@ -56,6 +56,16 @@ def image_dataset(
         take: read only the first `take` files.
         deterministic: keep the order while decoding in parallel (False may be faster).
         drop_remainder: drop the last batch when it is smaller than `batch_size`.
+
+    Example:
+
+    >>> import tempfile, numpy as np
+    >>> from PIL import Image
+    >>> path = f"{tempfile.mkdtemp()}/face.png"
+    >>> Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(path)
+    >>> images = image_dataset([path], {"Smiling": np.array([1])}, image_size=16, batch_size=1)
+    >>> [tuple(part.shape) for part in next(iter(images))[0:1]]
+    [(1, 16, 16, 3)]
     """
     check_crop(crop)
     paths = [str(path) for path in paths]

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from ..errors import check_attributes
 from .errors import DataError
 from .images import check_crop, decode
-from .labels import CELEBA_ATTRIBUTES, check_names
+from .labels import CELEBA_ATTRIBUTES
 from .pipeline import AUTOTUNE, finish
 
 SHUFFLE_BUFFER = 10_000  # encoded 178x218 JPEGs, about 10 KB each
@@ -64,7 +65,7 @@ def celeba_tfds(
 
     check_crop(crop)
     names = CELEBA_ATTRIBUTES if attributes is None else attributes
-    check_names(names, CELEBA_ATTRIBUTES, "celeb_a")
+    check_attributes(names, CELEBA_ATTRIBUTES, "celeb_a")
     builder = tfds.builder("celeb_a", data_dir=data_dir)
     if not builder.is_prepared():
         _prepare(builder, manual_dir)

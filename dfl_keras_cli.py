@@ -1,13 +1,20 @@
-"""Importing TensorFlow without its start-up chatter on stderr.
+"""The `dfl` console script: quiet TensorFlow's start-up, then run dfl_keras.cli.
 
-On a CPU machine TensorFlow 2.21 logs, while it is imported, absl's "WARNING:
+It sits outside the dfl_keras package because importing dfl_keras imports
+TensorFlow (so that its Keras classes are registered), and TensorFlow must
+see TF_CPP_MIN_LOG_LEVEL before it is imported. The library itself leaves
+the environment and stderr alone; quieting TensorFlow is the command's job.
+
+On a CPU machine TensorFlow logs, while it is imported, absl's "WARNING:
 All log messages before absl::InitializeLog() ..." and oneDNN and CUDA-driver
 notices, then a cuInit error at first use. None of it is something a user can
 act on, and it buries the one line that matters. TF_CPP_MIN_LOG_LEVEL=3
 silences the later messages but not those logged before TensorFlow reads it,
 so stderr's file descriptor points at /dev/null for the import alone. A Python
 exception raised by the import still shows: stderr is restored before it
-propagates.
+propagates. Set TF_CPP_MIN_LOG_LEVEL=0 to see all of TensorFlow's logs.
+
+    python -m dfl_keras_cli demo     # the same as `dfl demo`
 """
 
 import contextlib
@@ -15,11 +22,15 @@ import os
 import sys
 
 
-def import_tensorflow():
-    """Import TensorFlow once, quietly, unless the user chose a TF_CPP_MIN_LOG_LEVEL below 3.
+def main(argv=None):
+    import_tensorflow_quietly()
+    from dfl_keras.cli import main as run
 
-    Set TF_CPP_MIN_LOG_LEVEL=0 before importing dfl_keras to see all of TensorFlow's logs.
-    """
+    return run(argv)
+
+
+def import_tensorflow_quietly():
+    """Import TensorFlow once, quietly, unless the user chose a TF_CPP_MIN_LOG_LEVEL below 3."""
     if os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3") != "3" or "tensorflow" in sys.modules:
         return
     with _stderr_silenced():
@@ -43,3 +54,7 @@ def _stderr_silenced():
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""The `dfl` command: try the method, edit photos, train a model, draw its pictures.
+
+    dfl demo                                  sampled faces, edited over a t sweep
+    dfl insert photo.jpg --attr Smiling=0.8   edit your own photos
+    dfl train DATA -o model.keras             train the autoencoder (resumable)
+    dfl fit-vectors DATA --model model.keras  fit the attribute vectors into it
+    dfl grid | transition | latent-map        the method's pictures
+    dfl evaluate model.keras DATA             how well edits work, judged by a classifier
+    dfl export model.keras                    a SavedModel for TF Serving
+
+Every image written says in its metadata that it is synthetic, which model
+made it and which edits it applies (dfl_keras.provenance). Errors print one
+line on stderr and exit with status 1; --verbose prints the traceback instead.
+"""
+
+import argparse
+import re
+import sys
+import traceback
+
+import tensorflow as tf
+
+from dfl_keras.cli import (demo, evaluate, export, fit_vectors, grid, insert, latent_map,
+                           train, transition)
+
+# Each module holds one command: SUMMARY, add_arguments(parser) and run(args).
+COMMANDS = {
+    "demo": demo,
+    "insert": insert,
+    "train": train,
+    "fit-vectors": fit_vectors,
+    "grid": grid,
+    "transition": transition,
+    "latent-map": latent_map,
+    "evaluate": evaluate,
+    "export": export,
+}
+EXPECTED_ERRORS = (ValueError, TypeError, OSError, ImportError)
+ASSERTION = re.compile(r"assertion failed: \[(.*?)\]")  # a check inside a tf.data pipeline
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except KeyboardInterrupt:
+        print(f"dfl {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # every failure ends here: one line, or the traceback on request
+        if args.verbose:
+            traceback.print_exc()
+        else:
+            print(f"dfl {args.command}: error: {one_line(error)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def one_line(error):
+    """The error's message on one line; unexpected kinds of error also name their type."""
+    expected = isinstance(error, EXPECTED_ERRORS)
+    message = str(error)
+    if isinstance(error, tf.errors.OpError):
+        found = ASSERTION.search(error.message)  # e.g. the data pipeline naming a bad image
+        message, expected = (found.group(1), True) if found else (error.message, False)
+    message = " ".join(str(message).split()) or type(error).__name__
+    if not expected:
+        message = f"{type(error).__name__}: {message} (--verbose shows the traceback)"
+    return message
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="dfl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks of errors")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks of errors")
+    for name, module in COMMANDS.items():
+        sub = commands.add_parser(name, help=module.SUMMARY, description=module.SUMMARY,
+                                  parents=[common])
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run)
+    return parser

@@ -1,0 +1,59 @@
+"""What several command handlers do: load the editor, check edits, open DATA."""
+
+import os
+from pathlib import Path
+
+from dfl_keras import data, presets, provenance
+from dfl_keras.errors import check_attributes
+from dfl_keras.model import LatentAttributeModel
+
+MODEL_ENV_VAR = "DFL_MODEL"  # the editor the commands use without --model
+DEMO_COMBOS = ("Smiling", "Eyeglasses", "Bald", "Smiling+Bald")
+
+
+def load_model(name_or_path):
+    """The editor (--model, else $DFL_MODEL, else the default preset) and its provenance label."""
+    if name_or_path is None and os.environ.get(MODEL_ENV_VAR):
+        name_or_path = os.environ[MODEL_ENV_VAR]
+        if not Path(name_or_path).is_file() and name_or_path not in presets.PRESETS:
+            raise FileNotFoundError(f"{MODEL_ENV_VAR} is set to {name_or_path}, which is not a "
+                                    f"file or a preset ({', '.join(presets.PRESETS)})")
+    path = presets.preset_path(name_or_path or presets.DEFAULT_EDITOR)
+    return LatentAttributeModel.from_preset(path), provenance.model_label(path)
+
+
+def default_combos(model):
+    """DeepFakeLab's demo edits if the model has their vectors, else its first two vectors."""
+    names = model.attribute_names
+    combos = [combo.split("+") for combo in DEMO_COMBOS if set(combo.split("+")) <= set(names)]
+    if not combos:
+        if not names:
+            raise ValueError("the model has no attribute vectors yet: run dfl fit-vectors first")
+        combos = [[name] for name in names[:2]] + ([names[:2]] if len(names) > 1 else [])
+    return combos
+
+
+def check_combos(model, combos):
+    check_attributes([name for combo in combos for name in combo], model.attribute_names,
+                     "the model")
+
+
+def sweep(combos, t_values):
+    """Smiling; Smiling+Bald at t = 0.2, 0.5: the edits of a grid, for its provenance."""
+    return (f"{'; '.join('+'.join(combo) for combo in combos)} "
+            f"at t = {', '.join(f'{t:g}' for t in t_values)}")
+
+
+def open_data(args, image_size, split="train", limit=None, **options):
+    """DATA as data.load reads it, with the command's own defaults for --split and --limit."""
+    return data.load(args.data, args.split or split, image_size=image_size, labels=args.labels,
+                     crop=args.crop, take=args.limit or limit, skip_bad=args.skip_bad, **options)
+
+
+def labelled_names(dataset, source):
+    """The attributes a dataset is labelled with; a plain image folder has none."""
+    names = list(dataset.element_spec[1]) if isinstance(dataset.element_spec, tuple) else []
+    if not names:
+        raise ValueError(f"{source} has no attribute labels: pass --labels CSV for a plain "
+                         "image folder")
+    return names

@@ -1,0 +1,30 @@
+"""dfl transition: a GIF walking the latent space from one photo to another."""
+
+from pathlib import Path
+
+from dfl_keras import images_io, provenance
+from dfl_keras.cli import common, options
+
+SUMMARY = "a GIF walking the latent space from one photo to another"
+
+
+def add_arguments(parser):
+    options.add_model(parser)
+    options.add_watermark(parser)
+    parser.add_argument("image_a", metavar="IMAGE_A")
+    parser.add_argument("image_b", metavar="IMAGE_B")
+    parser.add_argument("--steps", type=int, default=16)
+    parser.add_argument("--spherical", action="store_true", help="slerp instead of a straight line")
+    parser.add_argument("--fps", type=float, default=8)
+    parser.add_argument("--scale", type=int, default=3, help="enlarge the frames this many times")
+    parser.add_argument("-o", "--output", default="transition.gif", help="(default: %(default)s)")
+
+
+def run(args):
+    model, label = common.load_model(args.model)
+    a, b = (images_io.read_image(path, model.image_size) for path in (args.image_a, args.image_b))
+    frames = model.interpolate(a, b, steps=args.steps, spherical=args.spherical)
+    info = provenance.provenance(label, f"transition in {args.steps} steps",
+                                 source=f"{Path(args.image_a).name} -> {Path(args.image_b).name}")
+    print(images_io.write_gif(args.output, frames, info, fps=args.fps, scale=args.scale,
+                              mark=args.watermark))

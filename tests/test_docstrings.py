@@ -1,0 +1,35 @@
+"""The runnable `Example:` blocks of the public API's docstrings, at 16 px."""
+
+import doctest
+
+import pytest
+
+import dfl_keras
+from dfl_keras import errors, export, presets, training
+from dfl_keras.data import celeba, loading, pipeline
+
+PUBLIC = [
+    dfl_keras.LatentAttributeModel,
+    dfl_keras.LatentAttributeModel.fit_attribute_vectors,
+    dfl_keras.LatentAttributeModel.insert,
+    export.export_serving,
+    dfl_keras.LatentAttributeModel.from_preset,
+    dfl_keras.AttributeJudge.from_preset,
+    presets.load_preset,
+    errors.check_attributes,
+    training.save_atomically,
+    loading.load,
+    celeba.celeba_folder,
+    pipeline.image_dataset,
+]
+
+
+@pytest.mark.parametrize("function", PUBLIC, ids=lambda f: f.__qualname__)
+def test_the_example_runs(function):
+    module = __import__(function.__module__, fromlist=["_"])
+    finder = doctest.DocTestFinder(recurse=False)
+    (test,) = finder.find(function, function.__qualname__, globs=vars(module).copy())
+    assert test.examples, f"{function.__qualname__} has no Example"
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert runner.failures == 0, f"{function.__qualname__}: see the doctest output above"

@@ -11,12 +11,13 @@ every edit noisy.
 """
 
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from dfl_keras import directions, distribute, export, inputs, losses, networks, vectors
+from dfl_keras import atomic, directions, distribute, export, inputs, losses, networks, vectors
 
 
 @keras.saving.register_keras_serializable(package="dfl_keras")
@@ -397,6 +398,17 @@ class LatentAttributeModel(keras.Model):
     def export_serving(self, base, name="dfl", version=None, **options):
         """Write a TF Serving SavedModel to <base>/<name>/<version>/ (see dfl_keras.export)."""
         return export.export_serving(self, base, name, version, **options)
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        """keras.Model.save, atomically: a kill, a full disk or a second save never leaves half a file.
+
+        The file is written beside `filepath` and renamed over it (dfl_keras.atomic),
+        so ModelCheckpoint and the CLI always leave the previous or the new model.
+        """
+        if not str(filepath).endswith(".keras") or (Path(filepath).exists() and not overwrite):
+            return super().save(filepath, overwrite=overwrite, **kwargs)  # Keras' own errors
+        with atomic.replacing(filepath, suffix=".keras") as temporary:
+            super().save(str(temporary), **kwargs)
 
     def _entry(self, name):
         if name not in self._vectors:

@@ -17,6 +17,8 @@ from PIL.PngImagePlugin import PngInfo
 from dfl_keras.data import images as image_files
 from dfl_keras.provenance import gif_comment
 
+MIN_FACE_SIDE = 16
+"""Photos smaller than this on a side are refused: upscaled to the model's size they are a blur."""
 WATERMARK = "DFL"
 ORIENTATION = 0x0112  # the EXIF tag
 UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
@@ -26,17 +28,32 @@ UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
 
 
 def read_image(path, size):
-    """The photo at `path` (JPEG, PNG, GIF, BMP) as float32 (size, size, 3) in [0, 1]."""
+    """The photo at `path` (JPEG, PNG, GIF, BMP) as float32 (size, size, 3) in [0, 1].
+
+    Refuses, naming the file and the fix, files that are not whole images, images
+    over data.images.MAX_PIXELS (before decoding them) and images under
+    MIN_FACE_SIDE pixels on a side, too small to hold a face worth editing.
+
+    Example:
+        >>> import tempfile
+        >>> photo = Path(tempfile.mkdtemp()) / "face.png"
+        >>> Image.new("RGB", (80, 60)).save(photo)
+        >>> read_image(photo, 16).shape
+        (16, 16, 3)
+    """
     if not Path(path).is_file():
         raise FileNotFoundError(f"no image file {path}")
-    data = tf.io.read_file(str(path))
-    problem = image_files.image_problem(data).numpy().decode()
+    data = Path(path).read_bytes()
+    pixels, problem = image_files.decode_checked(data, image_files.image_problem(data).numpy(),
+                                                 size, crop="center")
     if problem:
         raise ValueError(f"cannot read image {path}: {problem}")
-    try:
-        pixels = image_files.decode(data, size, crop="center").numpy()
-    except tf.errors.InvalidArgumentError:
-        raise ValueError(f"cannot read image {path}: its image data is damaged") from None
+    width, height = image_files.header_size(data) or (size, size)
+    if min(width, height) < MIN_FACE_SIDE:
+        raise ValueError(
+            f"{path} is {width}x{height} pixels, too small to hold a face (at least "
+            f"{MIN_FACE_SIDE} px on each side); use a larger photo with the face filling most of it"
+        )
     return _upright(pixels, path).astype(np.float32) / 255
 
 

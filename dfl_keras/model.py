@@ -359,7 +359,10 @@ class LatentAttributeModel(keras.Model):
         return inputs.to_user_form(self._in_chunks(self._edit_graph, batch_size, batch, delta), single, images)
 
     def edit_offsets(self, attributes, n):
-        """(n, latent_dim) offsets sum_i t_i v_i for a dict {name: scalar t or (n,) t}."""
+        """(n, latent_dim) offsets sum_i t_i v_i for a dict {name: scalar t or (n,) t}.
+
+        Each |t| is bounded by inputs.check_strength (10x the calibrated strength, or 10).
+        """
         if not attributes:
             raise ValueError("No attributes given; name at least one, e.g. {'Smiling': 1.0}.")
         names = list(attributes)
@@ -367,6 +370,7 @@ class LatentAttributeModel(keras.Model):
         columns = []
         for name in names:
             t = inputs.check_finite(f"t for {name!r}", attributes[name])
+            inputs.check_strength(name, t, self._entry(name).get("t"))
             if t.ndim > 1 or (t.ndim == 1 and t.shape[0] != n):
                 raise ValueError(f"t for {name!r} must be a scalar or have one value per image ({n}), "
                                  f"got shape {t.shape}.")

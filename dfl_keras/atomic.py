@@ -10,6 +10,7 @@ import contextlib
 import errno
 import glob
 import os
+import secrets
 from pathlib import Path
 
 TEMPORARY_MARK = ".partial-"
@@ -38,7 +39,8 @@ def replacing(path, suffix=""):
     if not os.access(folder, os.W_OK):
         raise PermissionError(f"cannot write {path}: the folder {folder} is not writable; "
                               "choose another output folder or change its permissions")
-    temporary = folder / f".{path.name}{TEMPORARY_MARK}{os.getpid()}-{id(path):x}{suffix}"
+    temporary = folder / f".{path.name}{TEMPORARY_MARK}{os.getpid()}-{secrets.token_hex(4)}{suffix}"
+    os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))  # umask applies
     try:
         yield temporary
         sync(temporary)

@@ -14,6 +14,7 @@ import tensorflow as tf
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
 
+from dfl_keras import atomic
 from dfl_keras.data import images as image_files
 from dfl_keras.provenance import gif_comment
 
@@ -44,8 +45,7 @@ def read_image(path, size):
     if not Path(path).is_file():
         raise FileNotFoundError(f"no image file {path}")
     data = Path(path).read_bytes()
-    pixels, problem = image_files.decode_checked(data, image_files.image_problem(data).numpy(),
-                                                 size, crop="center")
+    pixels, problem = image_files.decode_checked(data, size, crop="center")
     if problem:
         raise ValueError(f"cannot read image {path}: {problem}")
     width, height = image_files.header_size(data) or (size, size)
@@ -87,12 +87,16 @@ def watermark(pixels):
 
 
 def write_png(path, image, info, mark=False):
-    """Save an image in [0, 1] as a PNG whose text chunks hold `info` (dfl_keras.provenance)."""
+    """Save an image in [0, 1] as a PNG whose text chunks hold `info` (dfl_keras.provenance).
+
+    Written atomically (dfl_keras.atomic): an existing file is replaced whole or kept.
+    """
     pixels = to_uint8(image)
     text = PngInfo()
     for name, value in info.items():
         text.add_text(name, str(value))
-    Image.fromarray(watermark(pixels) if mark else pixels).save(path, pnginfo=text)
+    with atomic.replacing(path, suffix=".png") as temporary:
+        Image.fromarray(watermark(pixels) if mark else pixels).save(temporary, pnginfo=text)
     return Path(path)
 
 
@@ -113,8 +117,9 @@ def write_gif(path, frames, info, fps=8, scale=1, mark=False, bounce=True):
             size = (image.width * scale, image.height * scale)
             image = image.resize(size, Image.Resampling.BICUBIC)
         images.append(Image.fromarray(watermark(np.asarray(image))) if mark else image)
-    images[0].save(
-        path, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0,
-        comment=gif_comment(info).encode(),
-    )
+    with atomic.replacing(path, suffix=".gif") as temporary:
+        images[0].save(
+            temporary, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0,
+            comment=gif_comment(info).encode(),
+        )
     return Path(path)

@@ -21,6 +21,8 @@ def as_image_batch(images, image_size):
     if single:
         batch = batch[None]
     check_image_spec(batch.shape, image_size)
+    if batch.shape[0] == 0:
+        raise ValueError(f"No images given; Received: an empty batch of shape {tuple(batch.shape)}.")
     values = batch.numpy()
     if not np.isfinite(values).all():
         raise ValueError("Images contain NaN or Inf values; every pixel must be a finite number in [0, 1].")
@@ -46,6 +48,13 @@ def check_image_spec(shape, image_size):
         )
 
 
+def check_batch_size(batch_size):
+    """batch_size for chunked calls: a whole number of at least 1."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a whole number of at least 1; Received: "
+                         f"batch_size={batch_size!r}.")
+
+
 def check_range(low, high):
     if low < 0.0 or high > 1.0:
         hint = " They look like 0..255 values: divide by 255." if high > 1.0 and high <= 255.0 else ""
@@ -53,7 +62,11 @@ def check_range(low, high):
 
 
 def check_finite(name, values):
-    values = np.asarray(values, dtype=np.float64)
+    """`values` as float64, refused unless they are finite numbers (strings are not numbers)."""
+    given = np.asarray(values)
+    if given.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be numbers; Received: {values!r} of dtype {given.dtype}.")
+    values = given.astype(np.float64)
     if not np.isfinite(values).all():
         raise ValueError(f"{name} must be finite numbers, got {values.tolist()}.")
     return values
@@ -222,7 +235,7 @@ def _as_int_label(name, value):
         return tf.cast(value, tf.int32)
     check = tf.debugging.assert_equal(
         value, tf.round(value),
-        message=f"Dataset label {name!r} must be 0/1, found a fractional value; threshold it first")
+        message=f"Dataset label {name} must be 0/1, found a fractional value; threshold it first")
     with tf.control_dependencies([check]):
         return tf.cast(value, tf.int32)
 

@@ -212,6 +212,7 @@ class LatentAttributeModel(keras.Model):
     @staticmethod
     def _in_chunks(fn, batch_size, *tensors):
         """fn over slices of at most batch_size rows, so memory stays bounded."""
+        inputs.check_batch_size(batch_size)
         n = tensors[0].shape[0]
         parts = [fn(*(t[i : i + batch_size] for t in tensors)) for i in range(0, n, batch_size)]
         return tf.concat(parts, 0)
@@ -363,6 +364,9 @@ class LatentAttributeModel(keras.Model):
 
         Each |t| is bounded by inputs.check_strength (10x the calibrated strength, or 10).
         """
+        if not isinstance(attributes, dict):
+            raise TypeError("attributes must be a name or a dict {name: t}; Received: "
+                            f"{type(attributes).__name__} {attributes!r}.")
         if not attributes:
             raise ValueError("No attributes given; name at least one, e.g. {'Smiling': 1.0}.")
         names = list(attributes)
@@ -380,8 +384,8 @@ class LatentAttributeModel(keras.Model):
 
     def interpolate(self, image_a, image_b, steps=8, spherical=False):
         """Decoded faces along the latent path from image_a to image_b (a transition)."""
-        if steps < 2:
-            raise ValueError(f"steps must be at least 2, got {steps}.")
+        if not isinstance(steps, (int, np.integer)) or steps < 2:
+            raise ValueError(f"steps must be a whole number of at least 2; Received: steps={steps!r}.")
         pair, _ = inputs.as_image_batch(np.stack([np.asarray(image_a), np.asarray(image_b)]), self.image_size)
         a, b = tf.unstack(self._encode_graph(pair))
         fractions = tf.linspace(0.0, 1.0, steps)

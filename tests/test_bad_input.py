@@ -105,3 +105,59 @@ def test_unknown_options():
         tiny_model(reconstruction_loss="l7")
     with pytest.raises(ValueError, match="power of two"):
         tiny_model(image_size=48)
+
+
+IMAGES = random_images(8)
+ZERO_ONE = np.array([0, 1] * 4)
+
+
+def pairs(*columns):
+    return tf.data.Dataset.from_tensor_slices(columns)
+
+
+@pytest.mark.parametrize(
+    "data, error, message",
+    [
+        ((IMAGES, np.array(["yes", "no"] * 4)), TypeError, "labels must be 0/1 numbers; Received: dtype <U3 .*'yes'.*== 'yes'"),
+        ((IMAGES, {"A": ["y", "n"] * 4}), TypeError, "labels\\['A'\\] must be 0/1 numbers"),
+        ((IMAGES, np.array([0.2, 0.9] * 4)), ValueError, "labels must be 0/1; Received: the value .*0.2.*scores > 0.5"),
+        ((IMAGES, np.array([0, 1] * 3)), ValueError, "one value per image \\(8\\); Received: shape \\(6,\\)"),
+        ((IMAGES, ZERO_ONE, ZERO_ONE), ValueError, "a pair \\(images, labels\\); Received: a tuple of 3 items"),
+        ((IMAGES[0], ZERO_ONE), ValueError, "a batch \\(N, 16, 16, 3\\); Received: shape \\(16, 16, 3\\)"),
+        (pairs({"A": ZERO_ONE}, IMAGES), ValueError, "look like \\(attributes, image\\).*ds.map\\(lambda labels, image"),
+        (pairs(ZERO_ONE, IMAGES), ValueError, "Received: elements \\(int64\\(\\), float32\\(16, 16, 3\\)\\)"),
+        (pairs(IMAGES, ZERO_ONE, ZERO_ONE), ValueError, "must yield \\(image, attributes\\) pairs.*Received: elements"),
+        (tf.data.Dataset.from_tensor_slices({"image": IMAGES, "A": ZERO_ONE}), ValueError,
+         "Received: elements \\{'image'"),
+        (pairs(IMAGES, np.array(["y", "n"] * 4)), TypeError, "label 'label' must be 0/1 numbers; Received: string"),
+        (pairs(IMAGES, np.array([0.2, 0.9] * 4)), tf.errors.InvalidArgumentError,
+         "label A must be 0/1, found a fractional value; threshold it"),
+    ],
+    ids=["str labels", "str dict labels", "fractional labels", "too few labels", "3-tuple", "one image",
+         "swapped dict", "swapped scalar", "dataset 3-tuple", "dict elements", "dataset str labels",
+         "dataset fractional labels"],
+)
+def test_bad_labelled_data_names_the_argument(data, error, message):
+    model = tiny_model()
+    with pytest.raises(error, match=message):
+        model.fit_attribute_vector(data, "A", verbose=0)
+    assert model.attribute_names == []
+
+
+@pytest.mark.parametrize(
+    "calibrated, t, message",
+    [
+        (None, 1e30, "is 1e\\+30, beyond 10 \\(the bound for vectors without a calibrated strength\\)"),
+        (None, -11.0, "is 11, beyond 10"),
+        (0.5, 6.0, "beyond 5 \\(10x its calibrated strength t = 0.5\\).*posterised"),
+        (0.5, [0.0, 1e6], "is 1e\\+06, beyond 5"),
+    ],
+)
+def test_t_far_beyond_the_fitted_strength_is_refused(calibrated, t, message):
+    model = tiny_model()
+    model.set_attribute_vector("A", np.ones(8), **({} if calibrated is None else {"t": calibrated}))
+    with pytest.raises(ValueError, match=message):
+        model.insert(random_images(2), "A", t)
+    with pytest.raises(ValueError, match=message):
+        model.edit_offsets({"A": t}, 2)
+    assert model.insert(random_images(2), "A", 10 * (calibrated or 1.0)).shape == (2, SIZE, SIZE, 3)

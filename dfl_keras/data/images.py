@@ -1,10 +1,10 @@
 """Image bytes to square RGB arrays, with the reason when a file cannot be one.
 
 TensorFlow's decoders fail without saying which file was bad, and decode a
-huge image in full before anything can refuse it. So `image_problem` looks at
-the bytes (signature, end marker) in the graph, `decode_checked` reads the size
-from the header and turns a decoder failure into a problem string, and the
-pipeline names the file, or skips it, from that one string.
+huge image in full before anything can refuse it. So `read_checked` opens the
+file, looks at its bytes (signature, end marker, the size in its header) and
+turns a decoder failure into a problem string too; the pipeline and
+images_io.read_image name the file, or skip it, from that one string.
 """
 
 import functools
@@ -45,33 +45,30 @@ def image_problem(data):
 
     Catches empty files, formats other than JPEG/PNG/GIF/BMP, and JPEG or PNG
     files that stop before their end marker (truncated downloads or copies).
+
+    Example:
+        >>> image_problem(b"<html>error page</html>")
+        'not a JPEG, PNG, GIF or BMP file'
     """
-
-    def starts_with(signature):
-        return tf.strings.substr(data, 0, len(signature)) == signature
-
-    is_jpeg, is_png = starts_with(_JPEG), starts_with(_PNG)
-    known = is_jpeg | is_png
-    for signature in _OTHER_SIGNATURES:
-        known |= starts_with(signature)
-    whole = tf.cond(
-        is_jpeg,
-        lambda: _contains(data, b"\xff\xd9"),
-        lambda: ~is_png | _contains(data, b"IEND"),
-    )
-    problem = tf.where(whole, "", "truncated: the file ends before its image data does")
-    problem = tf.where(known, problem, "not a JPEG, PNG, GIF or BMP file")
-    return tf.where(tf.strings.length(data) == 0, "empty file (0 bytes)", problem)
+    if not data:
+        return "empty file (0 bytes)"
+    if not data.startswith((_JPEG, _PNG, *_OTHER_SIGNATURES)):
+        return "not a JPEG, PNG, GIF or BMP file"
+    end = b"\xff\xd9" if data.startswith(_JPEG) else b"IEND" if data.startswith(_PNG) else b""
+    return "" if end in data else "truncated: the file ends before its image data does"
 
 
-def _contains(data, marker):
-    """Whether the byte string `marker` occurs in the scalar string tensor `data`."""
-    octets = tf.io.decode_raw(data, tf.uint8)
-    starts = tf.maximum(tf.size(octets) - len(marker) + 1, 0)
-    found = tf.ones([starts], tf.bool)
-    for offset, octet in enumerate(marker):
-        found &= octets[offset:offset + starts] == octet
-    return tf.reduce_any(found)
+def read_checked(path, image_size, crop="center"):
+    """(uint8 (S, S, 3) pixels, problem) for the file at `path`; see decode_checked.
+
+    A file that cannot be opened (missing, a broken link, no permission) is a problem too.
+    """
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError as error:
+        return np.zeros((image_size, image_size, 3), np.uint8), f"cannot be opened ({error.strerror})"
+    return decode_checked(data, image_size, crop)
 
 
 def header_size(data):
@@ -115,7 +112,7 @@ def _jpeg_size(data):
     return None
 
 
-def decode_checked(data, problem, image_size, crop="center"):
+def decode_checked(data, image_size, crop="center"):
     """(uint8 (S, S, 3) pixels, problem): why the bytes are no image, or "" with the pixels.
 
     Runs in Python so that a huge header is refused before decoding, and a
@@ -123,11 +120,10 @@ def decode_checked(data, problem, image_size, crop="center"):
     reports with the file's name instead of TensorFlow's "Graph execution error".
 
     Example:
-        >>> decode_checked(b"\\xff\\xd8\\xffgarbage\\xff\\xd9", "", 8)[1][:33]
+        >>> decode_checked(b"\\xff\\xd8\\xffgarbage\\xff\\xd9", 8)[1][:33]
         'its image data is damaged (the de'
     """
-    data = bytes(data)
-    problem = problem.decode() if isinstance(problem, bytes) else str(problem)
+    problem = image_problem(data)
     blank = np.zeros((image_size, image_size, 3), np.uint8)
     if problem:
         return blank, problem

@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from .errors import DataError
-from .images import check_crop, decode_checked, image_problem
+from .images import check_crop, read_checked
 
 AUTOTUNE = tf.data.AUTOTUNE
 
@@ -55,6 +55,7 @@ def image_dataset(
         drop_remainder: drop the last batch when it is smaller than `batch_size`.
     """
     check_crop(crop)
+    _check_counts(image_size=image_size, batch_size=batch_size, take=take)
     paths = [str(path) for path in paths]
     columns = {name: np.asarray(v, np.int32) for name, v in (attributes or {}).items()}
     if any(len(v) != len(paths) for v in columns.values()):
@@ -70,10 +71,8 @@ def image_dataset(
         ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
 
     def load(path, *labels):
-        data = tf.io.read_file(path)
         image, problem = tf.py_function(
-            lambda data, problem: decode_checked(data.numpy(), problem.numpy(), image_size, crop),
-            [data, image_problem(data)], [tf.uint8, tf.string])
+            lambda path: read_checked(path.numpy(), image_size, crop), [path], [tf.uint8, tf.string])
         image.set_shape([image_size, image_size, 3])
         return (path, image, tf.reshape(problem, []), *labels)
 
@@ -102,6 +101,15 @@ def finish(ds, *, size, batch_size, shuffle, seed, cache, drop_remainder):
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     ds = ds.map(_to_float, num_parallel_calls=AUTOTUNE)
     return ds.prefetch(AUTOTUNE)
+
+
+def _check_counts(**counts):
+    """image_size, batch_size and take must be whole numbers above 0 (or None where allowed)."""
+    for name, value in counts.items():
+        if value is None and name != "image_size":
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a whole number of at least 1; Received: {name}={value!r}.")
 
 
 def _checked(path, image, problem, *labels):

@@ -84,7 +84,7 @@ def _alive(pid):
 
 
 def sync(path):
-    """Flush the file or folder `path` to disk (what a rename must follow, and a folder after it)."""
+    """Flush the file or folder `path` to disk (before a rename, and its folder after it)."""
     descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)

@@ -22,7 +22,8 @@ def as_image_batch(images, image_size):
         batch = batch[None]
     check_image_spec(batch.shape, image_size)
     if batch.shape[0] == 0:
-        raise ValueError(f"No images given; Received: an empty batch of shape {tuple(batch.shape)}.")
+        raise ValueError(
+            f"No images given; Received: an empty batch of shape {tuple(batch.shape)}.")
     values = batch.numpy()
     if not np.isfinite(values).all():
         raise ValueError("Images contain NaN or Inf values; every pixel must be a finite number in [0, 1].")
@@ -50,7 +51,8 @@ def check_image_spec(shape, image_size):
 
 def check_batch_size(batch_size):
     """batch_size for chunked calls: a whole number of at least 1."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+    whole = isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
+    if not whole or batch_size < 1:
         raise ValueError(f"batch_size must be a whole number of at least 1; Received: "
                          f"batch_size={batch_size!r}.")
 
@@ -118,8 +120,8 @@ def labelled_batches(data, labels, image_size, batch_size):
     """
     if isinstance(data, (tuple, list)):
         if len(data) != 2:
-            raise ValueError(f"data must be a pair (images, labels); Received: a {type(data).__name__} "
-                             f"of {len(data)} items.")
+            raise ValueError("data must be a pair (images, labels); Received: a "
+                             f"{type(data).__name__} of {len(data)} items.")
         images, targets = data
         images = np.asarray(images)
         if images.ndim != 4:
@@ -185,8 +187,9 @@ def _pair_spec(spec):
             f"{_describe(spec)}."
         )
     for name, label in (second.items() if isinstance(second, dict) else [("label", second)]):
-        if not isinstance(label, tf.TensorSpec) or not (label.dtype.is_integer or label.dtype.is_bool
-                                                         or label.dtype.is_floating):
+        numeric = isinstance(label, tf.TensorSpec) and (
+            label.dtype.is_integer or label.dtype.is_bool or label.dtype.is_floating)
+        if not numeric:
             raise TypeError(
                 f"Dataset label {name!r} must be 0/1 numbers; Received: {_describe(label)}. "
                 "Map strings to numbers first, e.g. tf.cast(label == 'yes', tf.int32)."
@@ -221,7 +224,8 @@ def _label_column(name, values, n):
             "Convert them first, e.g. (np.asarray(v) == 'yes').astype(int)."
         )
     if values.shape != (n,):
-        raise ValueError(f"{name} must hold one value per image ({n}); Received: shape {values.shape}.")
+        raise ValueError(
+            f"{name} must hold one value per image ({n}); Received: shape {values.shape}.")
     if values.dtype.kind == "f" and not np.all(np.isfinite(values) & (values == np.round(values))):
         bad = values[~(np.isfinite(values) & (values == np.round(values)))][0]
         raise ValueError(f"{name} must be 0/1; Received: the value {bad!r}. Threshold scores "
@@ -230,7 +234,7 @@ def _label_column(name, values, n):
 
 
 def _as_int_label(name, value):
-    """A dataset label as int32, failing (naming it) on a fractional float rather than truncating."""
+    """A dataset label as int32, failing (naming it) on a fractional float, not truncating it."""
     if not value.dtype.is_floating:
         return tf.cast(value, tf.int32)
     check = tf.debugging.assert_equal(
@@ -247,7 +251,8 @@ def _label_selector(label_spec, names):
             raise KeyError(
                 f"Label(s) {missing} not in the dataset's attributes. Available: {sorted(label_spec)}."
             )
-        return lambda image, attrs: (image, tf.stack([_as_int_label(n, attrs[n]) for n in names], -1))
+        return lambda image, attrs: (
+            image, tf.stack([_as_int_label(n, attrs[n]) for n in names], -1))
     if len(names) != 1:
         raise ValueError(
             f"The dataset yields one unnamed label per image but {len(names)} labels were asked for; "

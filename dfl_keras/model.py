@@ -385,7 +385,8 @@ class LatentAttributeModel(keras.Model):
     def interpolate(self, image_a, image_b, steps=8, spherical=False):
         """Decoded faces along the latent path from image_a to image_b (a transition)."""
         if not isinstance(steps, (int, np.integer)) or steps < 2:
-            raise ValueError(f"steps must be a whole number of at least 2; Received: steps={steps!r}.")
+            raise ValueError(
+                f"steps must be a whole number of at least 2; Received: steps={steps!r}.")
         pair, _ = inputs.as_image_batch(np.stack([np.asarray(image_a), np.asarray(image_b)]), self.image_size)
         a, b = tf.unstack(self._encode_graph(pair))
         fractions = tf.linspace(0.0, 1.0, steps)
@@ -408,7 +409,7 @@ class LatentAttributeModel(keras.Model):
         return export.export_serving(self, base, name, version, **options)
 
     def save(self, filepath, overwrite=True, **kwargs):
-        """keras.Model.save, atomically: a kill, a full disk or a second save never leaves half a file.
+        """keras.Model.save, atomically: a kill, a full disk or a second save leaves no half file.
 
         The file is written beside `filepath` and renamed over it (dfl_keras.atomic),
         so ModelCheckpoint and the CLI always leave the previous or the new model.

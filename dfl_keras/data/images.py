@@ -8,6 +8,7 @@ images_io.read_image name the file, or skip it, from that one string.
 """
 
 import functools
+import re
 import struct
 
 import numpy as np
@@ -67,7 +68,8 @@ def read_checked(path, image_size, crop="center"):
         with open(path, "rb") as file:
             data = file.read()
     except OSError as error:
-        return np.zeros((image_size, image_size, 3), np.uint8), f"cannot be opened ({error.strerror})"
+        problem = f"cannot be opened ({error.strerror})"
+        return np.zeros((image_size, image_size, 3), np.uint8), problem
     return decode_checked(data, image_size, crop)
 
 
@@ -138,7 +140,7 @@ def decode_checked(data, image_size, crop="center"):
     try:
         return _decoder(image_size, crop)(tf.constant(data)).numpy(), ""
     except tf.errors.InvalidArgumentError as error:
-        reason = error.message.strip().splitlines()[0][:120]
+        reason = re.sub(r"\{\{.*?\}\}\s*", "", error.message).strip().splitlines()[0][:120]
         return blank, f"its image data is damaged (the decoder says: {reason})"
 
 

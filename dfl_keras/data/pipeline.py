@@ -72,7 +72,8 @@ def image_dataset(
 
     def load(path, *labels):
         image, problem = tf.py_function(
-            lambda path: read_checked(path.numpy(), image_size, crop), [path], [tf.uint8, tf.string])
+            lambda path: read_checked(path.numpy(), image_size, crop), [path],
+            [tf.uint8, tf.string])
         image.set_shape([image_size, image_size, 3])
         return (path, image, tf.reshape(problem, []), *labels)
 
@@ -109,7 +110,8 @@ def _check_counts(**counts):
         if value is None and name != "image_size":
             continue
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a whole number of at least 1; Received: {name}={value!r}.")
+            raise ValueError(
+                f"{name} must be a whole number of at least 1; Received: {name}={value!r}.")
 
 
 def _checked(path, image, problem, *labels):

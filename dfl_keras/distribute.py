@@ -156,7 +156,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         committed = self._committed()
         if committed:
             weights = self.folder / committed["weights"]
-            if not self.model.optimizer.built:
+            if self.model.optimizer is not None and not self.model.optimizer.built:
                 self.model.optimizer.build(self.model.trainable_variables)
             self.model.load_weights(str(weights))
             self.model._initial_epoch = committed["epoch"]

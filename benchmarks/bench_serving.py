@@ -16,11 +16,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import dfl_keras as dfl  # noqa: E402
+from dfl_keras import presets  # noqa: E402
 from dfl_keras.export import export_serving  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,10 +8,14 @@ replica estimates on its own share. See docs/distributed.md.
 
 import json
 import os
+import shutil
 import socket
+from pathlib import Path
 
 import keras
 import tensorflow as tf
+
+from dfl_keras import atomic
 
 STRATEGIES = ("default", "mirrored", "multiworker")
 PEER_TIMEOUT = 120.0
@@ -100,30 +104,116 @@ def spans_workers(strategy):
 
 
 class BackupAndRestore(keras.callbacks.BackupAndRestore):
-    """keras.callbacks.BackupAndRestore that several workers can share.
+    """keras.callbacks.BackupAndRestore that survives a kill at any instant and that workers share.
 
-    Every worker restores from ``backup_dir`` but only the chief writes and
-    deletes it: with Keras' callback all workers write the same files, and
-    after a crash they could restore different epochs and then wait for each
-    other forever. ``backup_dir`` must be readable by all workers (a shared
-    or gs:// path across hosts).
+    Keras' callback overwrites its weights file in place, so a kill while it is
+    written leaves a file no run can resume from; and it cannot tell that the
+    CSV log already holds the epoch it is about to repeat. Here each epoch is
+    committed by one atomic rename of ``training_metadata.json`` (dfl_keras.atomic),
+    which names a whole weights file and the length of the log after that
+    epoch's row. A resumed run loads those weights and cuts the log back to that
+    length, so a kill loses at most the running epoch and the log lists every
+    epoch once.
+
+    Every worker restores from ``backup_dir`` but only the chief writes it, and
+    the log: with Keras' callback all workers write the same files, and after a
+    crash they could restore different epochs and then wait for each other
+    forever. ``backup_dir`` must be a local folder or one mounted by every
+    worker (atomic renames need a POSIX file system).
+
+    Args:
+        backup_dir: folder for the backup, deleted when training ends.
+        log: CSV file to log each epoch's metrics to (keras.callbacks.CSVLogger's
+            format), kept consistent with the backup; use it instead of a CSVLogger.
+        save_freq: "epoch" or a number of batches, as in Keras.
+
+    Example:
+        >>> import tempfile, numpy as np
+        >>> folder = tempfile.mkdtemp()
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        >>> model.compile("sgd", "mse")
+        >>> backup = BackupAndRestore(f"{folder}/backup", log=f"{folder}/log.csv")
+        >>> _ = model.fit(np.zeros((4, 2)), np.zeros(4), epochs=2, callbacks=[backup], verbose=0)
+        >>> [row.split(",")[0] for row in open(f"{folder}/log.csv").read().split()]
+        ['epoch', '0', '1']
     """
+
+    METADATA = "training_metadata.json"
+
+    def __init__(self, backup_dir, log=None, save_freq="epoch", **keras_options):
+        super().__init__(str(backup_dir), save_freq=save_freq, **keras_options)
+        self.folder = Path(backup_dir)
+        self.log = None if log is None else Path(log)
+        self._csv = None
 
     def on_train_begin(self, logs=None):
         self._writes = self.model.distribute_strategy.extended.should_checkpoint
-        super().on_train_begin(logs)
+        committed = self._committed()
+        if committed:
+            weights = self.folder / committed["weights"]
+            if self.model.optimizer is not None and not self.model.optimizer.built:
+                self.model.optimizer.build(self.model.trainable_variables)
+            self.model.load_weights(str(weights))
+            self.model._initial_epoch = committed["epoch"]
+        if self._writes and self.log is not None:
+            self._cut_log(committed.get("log_bytes", 0))
+            self._csv = keras.callbacks.CSVLogger(str(self.log), append=True)
+            self._csv.set_model(self.model)
+            self._csv.on_train_begin(logs)
 
     def on_train_batch_end(self, batch, logs=None):
         if self._writes:
             super().on_train_batch_end(batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
+        if self._writes and self._csv is not None:
+            self._csv.on_epoch_end(epoch, logs)
         if self._writes:
             super().on_epoch_end(epoch, logs)
 
     def on_train_end(self, logs=None):
-        if self._writes:
-            super().on_train_end(logs)
+        if self._csv is not None:
+            self._csv.on_train_end(logs)
+            self._csv = None
+        if self._writes and self.delete_checkpoint and self.folder.exists():
+            # Renamed first, so a kill while deleting never leaves half a backup behind.
+            doomed = self.folder.with_name(f".{self.folder.name}{atomic.TEMPORARY_MARK}deleted")
+            shutil.rmtree(doomed, ignore_errors=True)
+            os.replace(self.folder, doomed)
+            shutil.rmtree(doomed)
+
+    def _save_model(self):
+        """Commit one epoch: whole weights file, synced log, then the metadata rename."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"epoch-{self._current_epoch}-batch-{self._last_batch_seen}.weights.h5"
+        with atomic.replacing(self.folder / name, suffix=".weights.h5") as temporary:
+            self.model.save_weights(str(temporary))
+        metadata = {"epoch": self._current_epoch, "batch": self._last_batch_seen, "weights": name}
+        if self.log is not None and self.log.exists():
+            atomic.sync(self.log)
+            metadata["log_bytes"] = self.log.stat().st_size
+        atomic.write_bytes(self.folder / self.METADATA, json.dumps(metadata).encode())
+        for stale in self.folder.iterdir():
+            if stale.name not in (name, self.METADATA):
+                stale.unlink()
+
+    def _committed(self):
+        """The metadata of the last committed epoch, or {} when there is none yet."""
+        path = self.folder / self.METADATA
+        if not path.exists():
+            return {}
+        committed = json.loads(path.read_text())
+        if "weights" not in committed or not (self.folder / committed["weights"]).is_file():
+            raise RuntimeError(
+                f"{self.folder} was not written by dfl_keras.distribute.BackupAndRestore (or was "
+                "edited): its metadata names no whole weights file. Delete it to start over."
+            )
+        return committed
+
+    def _cut_log(self, length):
+        """Drop log rows written after the committed epoch (in place: an open appender follows)."""
+        if self.log.exists() and self.log.stat().st_size > length:
+            os.truncate(self.log, length)
 
 
 def _tf_config():

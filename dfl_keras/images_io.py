@@ -10,13 +10,15 @@ turned upright as their EXIF orientation says, as photo viewers do.
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
 
+from dfl_keras import atomic
 from dfl_keras.data import images as image_files
 from dfl_keras.provenance import gif_comment
 
+MIN_FACE_SIDE = 16
+"""Photos smaller than this on a side are refused: upscaled to the model's size they are a blur."""
 WATERMARK = "DFL"
 ORIENTATION = 0x0112  # the EXIF tag
 UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
@@ -26,17 +28,31 @@ UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
 
 
 def read_image(path, size):
-    """The photo at `path` (JPEG, PNG, GIF, BMP) as float32 (size, size, 3) in [0, 1]."""
+    """The photo at `path` (JPEG, PNG, GIF, BMP) as float32 (size, size, 3) in [0, 1].
+
+    Refuses, naming the file and the fix, files that are not whole images, images
+    over data.images.MAX_PIXELS (before decoding them) and images under
+    MIN_FACE_SIDE pixels on a side, too small to hold a face worth editing.
+
+    Example:
+        >>> import tempfile
+        >>> photo = Path(tempfile.mkdtemp()) / "face.png"
+        >>> Image.new("RGB", (80, 60)).save(photo)
+        >>> read_image(photo, 16).shape
+        (16, 16, 3)
+    """
     if not Path(path).is_file():
         raise FileNotFoundError(f"no image file {path}")
-    data = tf.io.read_file(str(path))
-    problem = image_files.image_problem(data).numpy().decode()
+    data = Path(path).read_bytes()
+    pixels, problem = image_files.decode_checked(data, size, crop="center")
     if problem:
         raise ValueError(f"cannot read image {path}: {problem}")
-    try:
-        pixels = image_files.decode(data, size, crop="center").numpy()
-    except tf.errors.InvalidArgumentError:
-        raise ValueError(f"cannot read image {path}: its image data is damaged") from None
+    width, height = image_files.header_size(data) or (size, size)
+    if min(width, height) < MIN_FACE_SIDE:
+        raise ValueError(
+            f"{path} is {width}x{height} pixels, too small to hold a face (at least "
+            f"{MIN_FACE_SIDE} px on each side); use a larger photo with the face filling most of it"
+        )
     return _upright(pixels, path).astype(np.float32) / 255
 
 
@@ -70,12 +86,16 @@ def watermark(pixels):
 
 
 def write_png(path, image, info, mark=False):
-    """Save an image in [0, 1] as a PNG whose text chunks hold `info` (dfl_keras.provenance)."""
+    """Save an image in [0, 1] as a PNG whose text chunks hold `info` (dfl_keras.provenance).
+
+    Written atomically (dfl_keras.atomic): an existing file is replaced whole or kept.
+    """
     pixels = to_uint8(image)
     text = PngInfo()
     for name, value in info.items():
         text.add_text(name, str(value))
-    Image.fromarray(watermark(pixels) if mark else pixels).save(path, pnginfo=text)
+    with atomic.replacing(path, suffix=".png") as temporary:
+        Image.fromarray(watermark(pixels) if mark else pixels).save(temporary, pnginfo=text)
     return Path(path)
 
 
@@ -96,8 +116,9 @@ def write_gif(path, frames, info, fps=8, scale=1, mark=False, bounce=True):
             size = (image.width * scale, image.height * scale)
             image = image.resize(size, Image.Resampling.BICUBIC)
         images.append(Image.fromarray(watermark(np.asarray(image))) if mark else image)
-    images[0].save(
-        path, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0,
-        comment=gif_comment(info).encode(),
-    )
+    with atomic.replacing(path, suffix=".gif") as temporary:
+        images[0].save(
+            temporary, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0,
+            comment=gif_comment(info).encode(),
+        )
     return Path(path)

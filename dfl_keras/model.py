@@ -11,12 +11,13 @@ every edit noisy.
 """
 
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from dfl_keras import directions, distribute, export, inputs, losses, networks, presets, vectors
+from dfl_keras import atomic, directions, distribute, export, inputs, losses, networks, presets, vectors
 from dfl_keras.errors import check_attributes
 
 
@@ -238,6 +239,7 @@ class LatentAttributeModel(keras.Model):
     @staticmethod
     def _in_chunks(fn, batch_size, *tensors):
         """fn over slices of at most batch_size rows, so memory stays bounded."""
+        inputs.check_batch_size(batch_size)
         n = tensors[0].shape[0]
         parts = [fn(*(t[i : i + batch_size] for t in tensors)) for i in range(0, n, batch_size)]
         return tf.concat(parts, 0)
@@ -414,7 +416,13 @@ class LatentAttributeModel(keras.Model):
         return inputs.to_user_form(self._in_chunks(self._edit_graph, batch_size, batch, delta), single, images)
 
     def edit_offsets(self, attributes, n):
-        """(n, latent_dim) offsets sum_i t_i v_i for a dict {name: scalar t or (n,) t}."""
+        """(n, latent_dim) offsets sum_i t_i v_i for a dict {name: scalar t or (n,) t}.
+
+        Each |t| is bounded by inputs.check_strength (10x the calibrated strength, or 10).
+        """
+        if not isinstance(attributes, dict):
+            raise TypeError("attributes must be a name or a dict {name: t}; Received: "
+                            f"{type(attributes).__name__} {attributes!r}.")
         if not attributes:
             raise ValueError("No attributes given; name at least one, e.g. {'Smiling': 1.0}.")
         names = list(attributes)
@@ -422,6 +430,7 @@ class LatentAttributeModel(keras.Model):
         columns = []
         for name in names:
             t = inputs.check_finite(f"t for {name!r}", attributes[name])
+            inputs.check_strength(name, t, self._entry(name).get("t"))
             if t.ndim > 1 or (t.ndim == 1 and t.shape[0] != n):
                 raise ValueError(f"t for {name!r} must be a scalar or have one value per image ({n}), "
                                  f"got shape {t.shape}.")
@@ -431,8 +440,9 @@ class LatentAttributeModel(keras.Model):
 
     def interpolate(self, image_a, image_b, steps=8, spherical=False):
         """Decoded faces along the latent path from image_a to image_b (a transition)."""
-        if steps < 2:
-            raise ValueError(f"steps must be at least 2, got {steps}.")
+        if not isinstance(steps, (int, np.integer)) or steps < 2:
+            raise ValueError(
+                f"steps must be a whole number of at least 2; Received: steps={steps!r}.")
         pair, _ = inputs.as_image_batch(np.stack([np.asarray(image_a), np.asarray(image_b)]), self.image_size)
         a, b = tf.unstack(self._encode_graph(pair))
         fractions = tf.linspace(0.0, 1.0, steps)
@@ -453,6 +463,17 @@ class LatentAttributeModel(keras.Model):
     def export_serving(self, base, name="dfl", version=None, **options):
         """Write a TF Serving SavedModel to <base>/<name>/<version>/ (see dfl_keras.export)."""
         return export.export_serving(self, base, name, version, **options)
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        """keras.Model.save, atomically: a kill, a full disk or a second save leaves no half file.
+
+        The file is written beside `filepath` and renamed over it (dfl_keras.atomic),
+        so ModelCheckpoint and the CLI always leave the previous or the new model.
+        """
+        if not str(filepath).endswith(".keras") or (Path(filepath).exists() and not overwrite):
+            return super().save(filepath, overwrite=overwrite, **kwargs)  # Keras' own errors
+        with atomic.replacing(filepath, suffix=".keras") as temporary:
+            super().save(str(temporary), **kwargs)
 
     def _entry(self, name):
         check_attributes([name], self._vectors, "the model")

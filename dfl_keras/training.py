@@ -1,4 +1,4 @@
-"""Training runs that survive being killed: atomic saves, and the callbacks of a resumable run.
+"""Training runs that survive being killed: the files and callbacks of a resumable run.
 
 A run writing ``model.keras`` keeps its losses in ``model.log.csv`` and, while
 it runs, a backup in ``model.backup/`` from which the same run resumes.
@@ -10,27 +10,6 @@ import keras
 import tensorflow as tf
 
 from dfl_keras import distribute
-
-
-def save_atomically(model, path):
-    """Save beside `path`, then rename onto it: a crash mid-save never leaves a broken model.
-
-    Example:
-
-    >>> import tempfile
-    >>> from dfl_keras import LatentAttributeModel
-    >>> path = Path(tempfile.mkdtemp()) / "model.keras"
-    >>> save_atomically(LatentAttributeModel(image_size=16, latent_dim=8, filters=(8, 16)), path)
-    >>> sorted(p.name for p in path.parent.iterdir())
-    ['model.keras']
-    """
-    path = Path(path)
-    partial = path.with_name(f".{path.stem}.partial.keras")
-    try:
-        model.save(partial)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def run_files(output):
@@ -54,12 +33,11 @@ def check_run(output, resume=False, overwrite=False):
         raise FileExistsError(f"{output} exists: choose another -o, or add --overwrite")
 
 
-def run_callbacks(output, resume=False, tensorboard=None, strategy=None):
-    """CSV log, checkpoint each epoch and TensorBoard (on the chief only), then the backup.
+def run_callbacks(output, tensorboard=None, strategy=None):
+    """Checkpoint each epoch and TensorBoard (on the chief only), then the backup and its log.
 
     Args:
         output: the model file (.keras), saved after every epoch.
-        resume: append to the log of the run being resumed.
         tensorboard: a folder for TensorBoard logs, or None.
         strategy: the tf.distribute strategy (default: the current one).
     """
@@ -69,10 +47,10 @@ def run_callbacks(output, resume=False, tensorboard=None, strategy=None):
     callbacks = []
     if strategy.extended.should_checkpoint:  # the chief, or the only worker, writes files
         output.parent.mkdir(parents=True, exist_ok=True)
-        callbacks += [keras.callbacks.CSVLogger(str(log), append=resume),
-                      keras.callbacks.ModelCheckpoint(str(output))]
+        callbacks.append(keras.callbacks.ModelCheckpoint(str(output)))  # atomic: model.save
         if tensorboard:
             callbacks.append(keras.callbacks.TensorBoard(tensorboard))
-    # Last, so a backup exists only once its epoch is logged and checkpointed.
-    callbacks.append(distribute.BackupAndRestore(str(backup), double_checkpoint=True))
+    # Last, so a backup exists only once its epoch is checkpointed; it writes the log itself,
+    # so a resumed run logs every epoch once.
+    callbacks.append(distribute.BackupAndRestore(backup, log=log))
     return callbacks

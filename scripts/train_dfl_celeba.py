@@ -27,7 +27,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import dfl_keras as dfl  # noqa: E402
-from dfl_keras import evaluate, training  # noqa: E402
+from dfl_keras import evaluate  # noqa: E402
 
 
 def main():
@@ -77,7 +77,7 @@ def main():
     shipped.fit_attribute_vectors(unshuffled, dfl.data.CELEBA_ATTRIBUTES, verbose=2)
     metrics = held_out_metrics(shipped, held_out)
     metrics.update(train_minutes=round(train_minutes, 1), args=vars(args))
-    training.save_atomically(shipped, args.out)
+    shipped.save(args.out)  # atomic
     (work / "metrics.json").write_text(json.dumps(metrics, indent=2))
     print(json.dumps({k: v for k, v in metrics.items() if k != "auc"}, indent=2))
 

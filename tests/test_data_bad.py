@@ -98,11 +98,36 @@ def test_skip_bad_in_an_unlabelled_folder(tmp_path, caplog):
     assert "000001.png: empty file (0 bytes) (1 bad images skipped so far)" in caplog.text
 
 
-def test_damage_only_the_decoder_sees(tmp_path):
-    """A JPEG signature and end marker around garbage passes the byte checks."""
-    write_images(tmp_path, 3)
-    (tmp_path / "000001.jpg").write_bytes(b"\xff\xd8\xff" + b"garbage" * 20 + b"\xff\xd9")
-    with pytest.raises(tf.errors.InvalidArgumentError):
+def test_damage_only_the_decoder_sees_is_named_and_counted(tmp_path, caplog):
+    """A JPEG signature and end marker around garbage passes the byte checks, not the decoder."""
+    write_images(tmp_path, 4)
+    for name in ("000001.jpg", "000002.jpg"):
+        (tmp_path / name).write_bytes(b"\xff\xd8\xff" + b"garbage" * 20 + b"\xff\xd9")
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match="000001.jpg: its image data is damaged.*skip_bad=True"):
         elements(image_folder(tmp_path, image_size=SIZE))
-    ds = image_folder(tmp_path, image_size=SIZE, skip_bad=True)
-    assert [index_of(image) for image in elements(ds)] == [0, 2]
+    with caplog.at_level(logging.WARNING, logger="dfl_keras.data"):
+        ds = image_folder(tmp_path, image_size=SIZE, skip_bad=True)
+        assert [index_of(image) for image in elements(ds)] == [0, 3]
+        assert [index_of(image) for image in elements(ds)] == [0, 3]  # a second epoch
+    skipped = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+    assert len(skipped) == 2  # each file once, however many epochs
+    assert "000001.jpg: its image data is damaged" in skipped[0]
+    assert "000002.jpg" in skipped[1] and "(2 bad images skipped so far)" in skipped[1]
+
+
+def huge_png(path, width=20_000, height=20_000):
+    """A small PNG whose header claims width x height pixels (a decompression bomb's header)."""
+    write_image(path, size=(4, 4))
+    data = bytearray(path.read_bytes())
+    data[16:24] = width.to_bytes(4, "big") + height.to_bytes(4, "big")
+    path.write_bytes(bytes(data))
+
+
+def test_huge_image_is_refused_from_its_header(tmp_path):
+    write_images(tmp_path, 2, suffix=".png")
+    huge_png(tmp_path / "000001.png")
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match="000001.png: 20000x20000 pixels is more than the 50 megapixels"
+                             ".*downscale"):
+        elements(image_folder(tmp_path, image_size=SIZE))

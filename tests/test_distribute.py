@@ -71,8 +71,7 @@ def run_worker(args):
         print(error, file=sys.stderr)
         sys.exit(3)
     callbacks = [
-        distribute.BackupAndRestore(args["backup"]),
-        keras.callbacks.CSVLogger(args["csv"], append=True),
+        distribute.BackupAndRestore(args["backup"], log=args["csv"]),  # the chief logs
         # Slow epochs give the test time to kill a worker in the middle of training.
         keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: time.sleep(0.5)),
     ]

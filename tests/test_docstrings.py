@@ -5,7 +5,7 @@ import doctest
 import pytest
 
 import dfl_keras
-from dfl_keras import errors, export, presets, training
+from dfl_keras import errors, export, presets
 from dfl_keras.data import celeba, loading, pipeline
 
 PUBLIC = [
@@ -17,7 +17,6 @@ PUBLIC = [
     dfl_keras.AttributeJudge.from_preset,
     presets.load_preset,
     errors.check_attributes,
-    training.save_atomically,
     loading.load,
     celeba.celeba_folder,
     pipeline.image_dataset,

@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-from dfl_keras import training
 from dfl_keras.cli import common, options
 from dfl_keras.errors import check_attributes
 from dfl_keras.model import LatentAttributeModel
@@ -30,7 +29,7 @@ def run(args):
     model.fit_attribute_vectors(data, names, batch_size=args.batch_size)
     print()  # the progress bar of an unknown length leaves its line open
     target = Path(args.output or args.model)
-    training.save_atomically(model, target)
+    model.save(target)  # atomic
     for name in names:
         info = model.attribute_info(name)
         print(f"{name}: {info['n_with']} with, {info['n_without']} without")

@@ -52,7 +52,7 @@ def run(args):
                                      filters=args.filters)
         model.compile(optimizer=keras.optimizers.Adam(args.learning_rate),
                       covariance_weight=args.covariance_weight)
-    callbacks = training.run_callbacks(output, args.resume, args.tensorboard, strategy)
+    callbacks = training.run_callbacks(output, args.tensorboard, strategy)
     model.fit(images, epochs=args.epochs, callbacks=callbacks, shuffle=False, verbose=1)
     log = training.run_files(output)[1]
     print(f"Saved {output} after {args.epochs} epochs; the losses of each epoch are in {log}.")

@@ -1,10 +1,17 @@
-"""Image bytes to square RGB arrays, and a cheap look for damaged files first.
+"""Image bytes to square RGB arrays, with the reason when a file cannot be one.
 
-TensorFlow's decoders fail without saying which file was bad. `image_problem`
-looks at the bytes (signature, end marker) so the pipeline can name the file,
-or skip it, before the decoder sees it.
+TensorFlow's decoders fail without saying which file was bad, and decode a
+huge image in full before anything can refuse it. So `read_checked` opens the
+file, looks at its bytes (signature, end marker, the size in its header) and
+turns a decoder failure into a problem string too; the pipeline and
+images_io.read_image name the file, or skip it, from that one string.
 """
 
+import functools
+import re
+import struct
+
+import numpy as np
 import tensorflow as tf
 
 CROPS = ("center", "celeba")
@@ -22,6 +29,11 @@ _ALIGNED_HEIGHT, _ALIGNED_WIDTH = 218, 178
 _JPEG, _PNG = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
 _OTHER_SIGNATURES = (b"GIF87a", b"GIF89a", b"BM")
 
+MAX_PIXELS = 50_000_000
+"""Largest image (width x height) decoded: 50 megapixels take 150 MB as 8-bit RGB and
+600 MB while resizing in float32, per parallel decode, for a face the model sees at 64 px."""
+_JPEG_FRAMES = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
 
 def check_crop(crop):
     """Fails early, in Python, on a crop name the graph would not know."""
@@ -34,33 +46,108 @@ def image_problem(data):
 
     Catches empty files, formats other than JPEG/PNG/GIF/BMP, and JPEG or PNG
     files that stop before their end marker (truncated downloads or copies).
+
+    Example:
+        >>> image_problem(b"<html>error page</html>")
+        'not a JPEG, PNG, GIF or BMP file'
     """
-
-    def starts_with(signature):
-        return tf.strings.substr(data, 0, len(signature)) == signature
-
-    is_jpeg, is_png = starts_with(_JPEG), starts_with(_PNG)
-    known = is_jpeg | is_png
-    for signature in _OTHER_SIGNATURES:
-        known |= starts_with(signature)
-    whole = tf.cond(
-        is_jpeg,
-        lambda: _contains(data, b"\xff\xd9"),
-        lambda: ~is_png | _contains(data, b"IEND"),
-    )
-    problem = tf.where(whole, "", "truncated: the file ends before its image data does")
-    problem = tf.where(known, problem, "not a JPEG, PNG, GIF or BMP file")
-    return tf.where(tf.strings.length(data) == 0, "empty file (0 bytes)", problem)
+    if not data:
+        return "empty file (0 bytes)"
+    if not data.startswith((_JPEG, _PNG, *_OTHER_SIGNATURES)):
+        return "not a JPEG, PNG, GIF or BMP file"
+    end = b"\xff\xd9" if data.startswith(_JPEG) else b"IEND" if data.startswith(_PNG) else b""
+    return "" if end in data else "truncated: the file ends before its image data does"
 
 
-def _contains(data, marker):
-    """Whether the byte string `marker` occurs in the scalar string tensor `data`."""
-    octets = tf.io.decode_raw(data, tf.uint8)
-    starts = tf.maximum(tf.size(octets) - len(marker) + 1, 0)
-    found = tf.ones([starts], tf.bool)
-    for offset, octet in enumerate(marker):
-        found &= octets[offset:offset + starts] == octet
-    return tf.reduce_any(found)
+def read_checked(path, image_size, crop="center"):
+    """(uint8 (S, S, 3) pixels, problem) for the file at `path`; see decode_checked.
+
+    A file that cannot be opened (missing, a broken link, no permission) is a problem too.
+    """
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError as error:
+        problem = f"cannot be opened ({error.strerror})"
+        return np.zeros((image_size, image_size, 3), np.uint8), problem
+    return decode_checked(data, image_size, crop)
+
+
+def header_size(data):
+    """(width, height) from a JPEG, PNG, GIF or BMP header (bytes), or None if it has none.
+
+    Example:
+        >>> header_size(b"GIF89a" + (640).to_bytes(2, "little") + (480).to_bytes(2, "little"))
+        (640, 480)
+    """
+    try:
+        if data.startswith(_PNG):
+            return struct.unpack(">II", data[16:24])
+        if data[:6] in (b"GIF87a", b"GIF89a"):
+            return struct.unpack("<HH", data[6:10])
+        if data.startswith(b"BM"):
+            width, height = struct.unpack("<ii", data[18:26])
+            return width, abs(height)
+        if data.startswith(_JPEG):
+            return _jpeg_size(data)
+    except struct.error:  # a header shorter than its format's
+        return None
+    return None
+
+
+def _jpeg_size(data):
+    """The frame size of a JPEG: walk the marker segments to the first start-of-frame."""
+    at = 2
+    while at + 9 <= len(data):
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+        elif marker in _JPEG_FRAMES:
+            height, width = struct.unpack(">HH", data[at + 5:at + 9])
+            return width, height
+        elif 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            at += 2
+        else:
+            at += 2 + struct.unpack(">H", data[at + 2:at + 4])[0]
+    return None
+
+
+def decode_checked(data, image_size, crop="center"):
+    """(uint8 (S, S, 3) pixels, problem): why the bytes are no image, or "" with the pixels.
+
+    Runs in Python so that a huge header is refused before decoding, and a
+    decoder failure (markers right, data broken) becomes a problem the caller
+    reports with the file's name instead of TensorFlow's "Graph execution error".
+
+    Example:
+        >>> decode_checked(b"\\xff\\xd8\\xffgarbage\\xff\\xd9", 8)[1][:33]
+        'its image data is damaged (the de'
+    """
+    problem = image_problem(data)
+    blank = np.zeros((image_size, image_size, 3), np.uint8)
+    if problem:
+        return blank, problem
+    size = header_size(data)
+    if size is not None and size[0] * size[1] > MAX_PIXELS:
+        return blank, (
+            f"{size[0]}x{size[1]} pixels is more than the {MAX_PIXELS // 1_000_000} megapixels "
+            "decoded; downscale it first (e.g. mogrify -resize 2048x2048 FILE, or PIL's "
+            "Image.thumbnail)")
+    if size is not None and min(size) == 0:
+        return blank, "its header says it is 0 pixels wide or high"
+    try:
+        return _decoder(image_size, crop)(tf.constant(data)).numpy(), ""
+    except tf.errors.InvalidArgumentError as error:
+        reason = re.sub(r"\{\{.*?\}\}\s*", "", error.message).strip().splitlines()[0][:120]
+        return blank, f"its image data is damaged (the decoder says: {reason})"
+
+
+@functools.lru_cache(maxsize=None)
+def _decoder(image_size, crop):
+    return tf.function(lambda data: decode(data, image_size, crop),
+                       input_signature=[tf.TensorSpec([], tf.string)])
 
 
 def decode(data, image_size, crop="center"):

@@ -4,7 +4,6 @@ File names are shuffled before anything is read, so the shuffle buffer holds
 strings rather than images; reading and decoding then run in parallel.
 """
 
-import itertools
 import logging
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from .errors import DataError
-from .images import check_crop, decode, image_problem
+from .images import check_crop, read_checked
 
 AUTOTUNE = tf.data.AUTOTUNE
 
@@ -41,11 +40,9 @@ def image_dataset(
         attributes: None for images only, or `{name: array of 0/1}` aligned with `paths`.
         image_size: side S of the square float32 images in [0, 1], shape (S, S, 3).
         crop: "center" (largest centred square) or "celeba" (`CELEBA_FACE_BOX`).
-        skip_bad: skip damaged files (empty, not an image, truncated), logging each
-            with a running count, instead of raising an error that names the file.
-            The rare damage only the decoder notices (right signature and end
-            marker, broken data) raises TF's decoding error, or with `skip_bad`
-            is skipped with TF's own warning.
+        skip_bad: skip damaged files (empty, not an image, truncated, broken data,
+            larger than images.MAX_PIXELS), logging each once with the count of
+            distinct bad files so far, instead of raising an error that names the file.
         batch_size: None for single elements, else the batch size.
         shuffle: a new order every epoch.
         seed: makes the shuffled order reproducible (with `deterministic=True`).
@@ -68,6 +65,7 @@ def image_dataset(
     [(1, 16, 16, 3)]
     """
     check_crop(crop)
+    _check_counts(image_size=image_size, batch_size=batch_size, take=take)
     paths = [str(path) for path in paths]
     columns = {name: np.asarray(v, np.int32) for name, v in (attributes or {}).items()}
     if any(len(v) != len(paths) for v in columns.values()):
@@ -81,17 +79,18 @@ def image_dataset(
         ds = tf.data.Dataset.zip(ds, tf.data.Dataset.from_tensor_slices(columns))
     if shuffle and cache is None:
         ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.map(_read, num_parallel_calls=AUTOTUNE, deterministic=deterministic)
-    if skip_bad:
-        ds = ds.filter(_skipper())
 
-    def load(path, data, problem, *labels):
-        return (_checked_decode(path, data, problem, image_size, crop), *labels)
+    def load(path, *labels):
+        image, problem = tf.py_function(
+            lambda path: read_checked(path.numpy(), image_size, crop), [path],
+            [tf.uint8, tf.string])
+        image.set_shape([image_size, image_size, 3])
+        return (path, image, tf.reshape(problem, []), *labels)
 
     ds = ds.map(load, num_parallel_calls=AUTOTUNE, deterministic=deterministic)
     if skip_bad:
-        # Damage the byte checks cannot see makes the decoder fail; TF logs those.
-        ds = ds.ignore_errors(log_warning=True)
+        ds = ds.filter(_skipper())
+    ds = ds.map(_checked, num_parallel_calls=AUTOTUNE, deterministic=deterministic)
     return finish(
         ds, size=len(paths), batch_size=batch_size, shuffle=shuffle and cache is not None,
         seed=seed, cache=cache, drop_remainder=drop_remainder,
@@ -115,32 +114,39 @@ def finish(ds, *, size, batch_size, shuffle, seed, cache, drop_remainder):
     return ds.prefetch(AUTOTUNE)
 
 
-def _read(path, *labels):
-    data = tf.io.read_file(path)
-    return (path, data, image_problem(data), *labels)
+def _check_counts(**counts):
+    """image_size, batch_size and take must be whole numbers above 0 (or None where allowed)."""
+    for name, value in counts.items():
+        if value is None and name != "image_size":
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(
+                f"{name} must be a whole number of at least 1; Received: {name}={value!r}.")
 
 
-def _checked_decode(path, data, problem, image_size, crop):
+def _checked(path, image, problem, *labels):
+    """The image, or an error naming the file and its problem (the CLI shows the message)."""
     message = tf.strings.join([
         "cannot read image ", path, ": ", problem,
         ". Replace or delete the file, or pass skip_bad=True to skip bad images",
     ])
     with tf.control_dependencies([tf.debugging.Assert(problem == "", [message])]):
-        return decode(data, image_size, crop)
+        return (tf.identity(image), *labels)
 
 
 def _skipper():
-    """A filter predicate that drops bad files, logging each with a running count."""
-    skipped = itertools.count(1)
+    """A filter predicate that drops bad files, logging each once with the count of bad files."""
+    skipped = set()
 
     def report(path, problem):
-        logger.warning(
-            "skip_bad=True, skipped %s: %s (%d bad images skipped so far)",
-            path.numpy().decode(), problem.numpy().decode(), next(skipped),
-        )
+        path = path.numpy().decode()
+        if path not in skipped:  # later epochs meet the same files again
+            skipped.add(path)
+            logger.warning("skip_bad=True, skipped %s: %s (%d bad images skipped so far)",
+                           path, problem.numpy().decode(), len(skipped))
         return False
 
-    def keep(path, data, problem, *labels):
+    def keep(path, image, problem, *labels):
         return tf.cond(
             problem == "",
             lambda: tf.constant(True),

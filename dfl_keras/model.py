@@ -95,6 +95,7 @@ class LatentAttributeModel(keras.Model):
         self.trackers = {name: keras.metrics.Mean(name=name) for name in trackers}
         self._vectors = {}  # name -> {"vector": (d,) float32, plus fitting facts}
         self.code_distribution = None  # (mean, covariance) of the codes seen when fitting vectors
+        self.face_template = None  # (5, 2) unit landmark positions in the training framing (photos)
         self.built = True
 
     # ----------------------------------------------------------------- training
@@ -394,6 +395,12 @@ class LatentAttributeModel(keras.Model):
         codes = np.random.default_rng(seed).multivariate_normal(mean, cov, size=n, method="eigh")
         return self.decode(codes.astype(np.float32))
 
+    def edit_photo(self, photo, edits, **options):
+        """Edit the faces in a photo, the rest untouched (dfl_keras.photos.edit)."""
+        from dfl_keras import photos  # photos needs no model code; imported late to keep this light
+
+        return photos.edit(self, photo, edits, **options)
+
     def export_serving(self, base, name="dfl", version=None, **options):
         """Write a TF Serving SavedModel to <base>/<name>/<version>/ (see dfl_keras.export)."""
         return export.export_serving(self, base, name, version, **options)
@@ -429,6 +436,8 @@ class LatentAttributeModel(keras.Model):
             np.zeros((0, self.latent_dim), np.float32))
         if self.code_distribution is not None:
             store["code_mean"], store["code_covariance"] = self.code_distribution
+        if self.face_template is not None:
+            store["face_template"] = np.asarray(self.face_template, np.float32)
 
     def load_own_variables(self, store):
         facts = json.loads(bytes(np.asarray(store["attribute_facts"])).decode())
@@ -439,3 +448,5 @@ class LatentAttributeModel(keras.Model):
             self._vectors[name] = {"vector": vector.astype(np.float32), **fact}
         if "code_mean" in store:
             self.code_distribution = (np.asarray(store["code_mean"]), np.asarray(store["code_covariance"]))
+        if "face_template" in store:
+            self.face_template = np.asarray(store["face_template"], np.float32)

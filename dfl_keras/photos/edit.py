@@ -36,7 +36,7 @@ class PhotoEdit:
 
 
 def edit(model, photo, edits, faces="all", strength=None, detail="keep", judge=None,
-         min_confidence=0.95, min_size=40, match_colour=False):
+         min_confidence=0.95, min_size=36, match_colour=False):
     """Edit the faces in one photo with attribute vectors; the rest of the photo is untouched.
 
     Args:
@@ -70,7 +70,7 @@ def edit(model, photo, edits, faces="all", strength=None, detail="keep", judge=N
 
 
 def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", judge=None,
-              min_confidence=0.95, min_size=40, match_colour=False):
+              min_confidence=0.95, min_size=36, match_colour=False):
     """edit() for many photos, encoding and decoding all their faces in one batch.
 
     Returns one entry per photo: a PhotoEdit, or the NoFaceError for a photo

@@ -35,14 +35,16 @@ def _read_file(path):
     try:
         with Image.open(path) as image:  # reads the header only
             if image.width * image.height > MAX_PIXELS:
-                raise ValueError(
-                    f"{path}: {image.width}x{image.height} pixels is over the limit of "
-                    f"{MAX_PIXELS // 1_000_000} megapixels (a decompression bomb?); downscale it first")
+                raise Image.DecompressionBombError(f"{image.width}x{image.height} pixels")
             image = ImageOps.exif_transpose(image)
             if image.mode in ("I;16", "I;16B", "I;16L", "I"):
                 return _as_rgb8(np.asarray(image), path)
             return np.asarray(image.convert("RGB"))
-    except (OSError, Image.DecompressionBombError) as error:
+    except Image.DecompressionBombError as error:  # Pillow's own check fires first above 179 MP
+        raise ValueError(f"{path}: {str(error).split(' exceeds')[0]}, over the limit of "
+                         f"{MAX_PIXELS // 1_000_000} megapixels (a decompression bomb?); "
+                         "downscale it first") from None
+    except OSError as error:
         raise ValueError(f"cannot read photo {path}: {error}") from None
 
 

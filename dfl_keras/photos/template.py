@@ -34,7 +34,8 @@ def fit_template(model, images, store=True, verbose=1):
         >>> template, found = fit_template(model, photos)  # doctest: +SKIP
     """
     points = []
-    progress = Progbar(None, verbose=verbose, unit_name="image")
+    progress = Progbar(len(images) if hasattr(images, "__len__") else None, verbose=verbose,
+                       unit_name="image")
     for count, image in enumerate(images, 1):
         image = read_photo(image)
         found = find_faces(image, min_size=image.shape[0] // 4)

@@ -185,3 +185,13 @@ def test_missing_and_damaged_photo_files_are_named(tmp_path):
     (tmp_path / "junk.jpg").write_bytes(b"not a photo")
     with pytest.raises(ValueError, match="junk.jpg"):
         photos.read_photo(tmp_path / "junk.jpg")
+
+
+def test_edit_many_takes_faces_per_photo(model):
+    pair = [random_photo(seed=1), random_photo(seed=2)]
+    own = [photos.Face.from_landmarks(framed_face_points())]
+    moved = [photos.Face.from_landmarks(framed_face_points() + 30)]
+    results = photos.edit_many(model, pair, "A", faces=[own, moved], strength=2.0)
+    np.testing.assert_allclose(results[1].faces[0].landmarks, moved[0].landmarks)
+    with pytest.raises(ValueError, match="one per photo"):
+        photos.edit_many(model, pair, "A", faces=[own], strength=2.0)

@@ -73,6 +73,9 @@ def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", j
               min_confidence=0.95, min_size=36, match_colour=False):
     """edit() for many photos, encoding and decoding all their faces in one batch.
 
+    ``faces`` is as for edit(), for every photo, or a list with one such entry
+    per photo (e.g. [[Face, ...], "largest", ...]).
+
     Returns one entry per photo: a PhotoEdit, or the NoFaceError for a photo
     without faces (so the others are still edited).
     """
@@ -82,11 +85,13 @@ def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", j
     strengths = _strengths(model, names, strength, judge)
     template = template_of(model)
     size = model.image_size
+    photos = list(photos)
+    per_photo = _per_photo(faces, len(photos))
     jobs, results = [], []
-    for photo in photos:
+    for photo, wanted in zip(photos, per_photo):
         pixels = read_photo(photo)
         try:
-            chosen = _choose(photo, pixels, faces, min_confidence, min_size)
+            chosen = _choose(photo, pixels, wanted, min_confidence, min_size)
         except NoFaceError as error:
             results.append(error)
             continue
@@ -107,6 +112,17 @@ def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", j
         result.photo = paste(result.photo, change, alignment)
         result.faces.append(FaceEdit(face.box, face.landmarks, face.confidence, dict(strengths)))
     return results
+
+
+def _per_photo(faces, count):
+    """One faces entry per photo: the same one for all, unless a list of entries was given."""
+    entries = isinstance(faces, (list, tuple)) and all(
+        isinstance(f, (list, tuple, str, int)) for f in faces)
+    if not entries:
+        return [faces] * count
+    if len(faces) != count:
+        raise ValueError(f"faces has {len(faces)} entries for {count} photos; give one per photo.")
+    return faces
 
 
 def _choose(photo, pixels, faces, min_confidence, min_size):

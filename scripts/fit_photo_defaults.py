@@ -51,7 +51,8 @@ def main(argv=None):
     template, found = photos.fit_template(model, training_photos(args.data, args.count))
     print(f"face template from {found} photos (unit coordinates, x y):")
     for name, (x, y) in zip(photos.LANDMARKS, template):
-        print(f"  {name:12s} {x:.4f} {y:.4f}  ({x * model.image_size:.1f}, {y * model.image_size:.1f} px)")
+        side = model.image_size
+        print(f"  {name:12s} {x:.4f} {y:.4f}  ({x * side:.1f}, {y * side:.1f} px)")
     partial = args.model.with_name(args.model.name + ".partial.keras")
     model.save(partial)
     if not same_behaviour(load_model(args.model), load_model(partial)):

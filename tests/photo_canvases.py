@@ -32,7 +32,8 @@ def background(height, width, seed=0):
     y, x = np.mgrid[0:height, 0:width] / max(height, width)
     base = rng.uniform(60, 200, 3)
     tilt = rng.uniform(-60, 60, (2, 3))
-    image = base + x[..., None] * tilt[0] + y[..., None] * tilt[1] + rng.normal(0, 4, (height, width, 3))
+    image = base + x[..., None] * tilt[0] + y[..., None] * tilt[1]
+    image = image + rng.normal(0, 4, (height, width, 3))
     return np.clip(image, 0, 255).astype(np.uint8)
 
 

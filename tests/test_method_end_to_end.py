@@ -68,3 +68,26 @@ def test_a_fitted_vector_inserts_and_removes_the_patch():
         edited = photos.edit(model, photo, "Patch", faces=[face], strength=1.0).photo
         assert photo_corner(edited) > photo_corner(photo) + 0.5 * (high - low)
         assert np.array_equal(edited[:, :18], photo[:, :18])  # left of the frame: untouched
+
+    # strength="auto" finds the patch with a judge that looks for it, at a t no larger than needed.
+    judge = CornerJudge(threshold=low + 0.5 * (high - low))
+    photo, face = in_photo(without[0])
+    result = photos.edit(model, photo, "Patch", faces=[face], strength="auto", judge=judge)
+    assert 0 < result.faces[0].t["Patch"] <= 1.0
+    assert photo_corner(result.photo) > low + 0.4 * (high - low)
+
+
+class CornerJudge:
+    """Sees "Patch" when the aligned crop's top-left corner is bright."""
+
+    attributes = ["Patch"]
+
+    def __init__(self, threshold):
+        self.threshold = threshold
+
+    def predict_labels(self, images):
+        return corner_means(np.asarray(images))[:, None] > self.threshold
+
+
+def corner_means(images):
+    return images[:, PATCH[0], PATCH[1], :].mean((1, 2, 3))

@@ -140,7 +140,8 @@ def test_the_shipped_model_carries_its_template():
     template = load_model().face_template
     assert template.shape == (5, 2)
     # Eyes level and about a quarter of the frame apart, as the detector sees CelebA-HQ.
-    assert abs(template[0, 1] - template[1, 1]) < 0.01 and 0.2 < template[1, 0] - template[0, 0] < 0.3
+    assert abs(template[0, 1] - template[1, 1]) < 0.01
+    assert 0.2 < template[1, 0] - template[0, 0] < 0.3
 
 
 @pytest.mark.parametrize("mode, shape", [("L", (20, 30)), ("RGBA", (20, 30, 4)), ("P", (20, 30))])
@@ -173,7 +174,8 @@ def png_chunk(kind, data):
 def test_a_decompression_bomb_is_refused_from_its_header(tmp_path, width, height):
     """A few bytes claiming 90 MP (over our limit) or 600 MP (over Pillow's too)."""
     size = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
-    image = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", size) + png_chunk(b"IDAT", zlib.compress(b"\0" * 64))
+    pixels = png_chunk(b"IDAT", zlib.compress(b"\0" * 64))
+    image = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", size) + pixels
     (tmp_path / "bomb.png").write_bytes(image + png_chunk(b"IEND", b""))
     with pytest.raises(ValueError, match="bomb.png: .*pixels.*, over the limit of 80 megapixels"):
         photos.read_photo(tmp_path / "bomb.png")
@@ -195,3 +197,40 @@ def test_edit_many_takes_faces_per_photo(model):
     np.testing.assert_allclose(results[1].faces[0].landmarks, moved[0].landmarks)
     with pytest.raises(ValueError, match="one per photo"):
         photos.edit_many(model, pair, "A", faces=[own], strength=2.0)
+
+
+class ThresholdJudge:
+    """Sees "A" when the crop's mean is above `a_above`; "Other" when it differs from `reference`."""
+
+    attributes = ["A", "Other"]
+
+    def __init__(self, a_above, reference=None):
+        self.a_above, self.reference = a_above, reference
+
+    def predict_labels(self, images):
+        images = np.asarray(images)
+        other = np.zeros(len(images), bool) if self.reference is None else (
+            np.abs(images - self.reference).max((1, 2, 3)) > 1e-3)
+        return np.stack([images.mean((1, 2, 3)) > self.a_above, other], 1)
+
+
+def test_auto_strength_needs_a_judge_and_keeps_what_is_already_there(model):
+    face = photos.Face.from_landmarks(framed_face_points())
+    with pytest.raises(ValueError, match="needs a judge"):
+        photos.edit(model, random_photo(), "A", faces=[face], strength="auto")
+    present = photos.edit(model, random_photo(), "A", faces=[face], strength="auto",
+                          judge=ThresholdJudge(a_above=0.0))
+    assert present.faces[0].t == {"A": 0.0}
+
+
+def test_auto_strength_stops_before_another_attribute_changes(model):
+    face = photos.Face.from_landmarks(framed_face_points())
+    photo = random_photo()
+    crop = photos.align(photo, face, model.face_template, 16)[0]
+    # "Other" flips as soon as the crop changes at all; "A" is never seen: t stays 0.
+    judge = ThresholdJudge(a_above=2.0, reference=crop)
+    result = photos.edit(model, photo, "A", faces=[face], strength="auto", judge=judge)
+    assert result.faces[0].t == {"A": 0.0} and np.array_equal(result.photo, photo)
+    # Nothing else watched, "A" never seen: the cap.
+    capped = photos.edit(model, photo, "A", faces=[face], strength="auto", judge=ThresholdJudge(2.0))
+    assert capped.faces[0].t == {"A": 3.0}

@@ -2,7 +2,8 @@
 
 import numpy as np
 import pytest
-from photo_canvases import aligned_photo, background, mapped, needs_aligned_photos, place, similarity
+from photo_canvases import (aligned_photo, background, mapped, needs_aligned_photos, place,
+                            similarity)
 
 from dfl_keras import photos
 from dfl_keras.pretrained import load_model

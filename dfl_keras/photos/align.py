@@ -28,7 +28,8 @@ def similarity_fit(source, target):
     x, y = source[:, 0], source[:, 1]
     one, zero = np.ones_like(x), np.zeros_like(x)
     rows = np.concatenate([np.stack([x, -y, one, zero], 1), np.stack([y, x, zero, one], 1)])
-    (a, b, c, d), *_ = np.linalg.lstsq(rows, np.concatenate([target[:, 0], target[:, 1]]), rcond=None)
+    targets = np.concatenate([target[:, 0], target[:, 1]])
+    (a, b, c, d), *_ = np.linalg.lstsq(rows, targets, rcond=None)
     return np.array([[a, -b, c], [b, a, d], [0, 0, 1]])
 
 

@@ -71,5 +71,6 @@ def paste(photo, change, alignment, mask=None):
     region = tf.convert_to_tensor(photo[y0:y1, x0:x1], tf.float32)
     edited = tf.clip_by_value(tf.round(region + 255 * weight * moved), 0, 255)
     out = photo.copy()
-    out[y0:y1, x0:x1] = np.where(weight.numpy() > 0, edited.numpy().astype(np.uint8), photo[y0:y1, x0:x1])
+    inside = weight.numpy() > 0
+    out[y0:y1, x0:x1] = np.where(inside, edited.numpy().astype(np.uint8), photo[y0:y1, x0:x1])
     return out

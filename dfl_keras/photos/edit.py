@@ -9,6 +9,7 @@ from dfl_keras.photos.align import align
 from dfl_keras.photos.blend import face_mask, paste
 from dfl_keras.photos.faces import Face, NoFaceError, find_faces, require_faces
 from dfl_keras.photos.source import photo_name, read_photo
+from dfl_keras.photos.strength import auto_strengths
 from dfl_keras.photos.template import template_of
 
 DETAILS = ("keep", "replace", "blend")
@@ -45,11 +46,14 @@ def edit(model, photo, edits, faces="all", strength=None, detail="keep", judge=N
         edits: an attribute name or a list of names.
         faces: "all", "largest", an index into the faces found (largest first),
             or your own faces: a list of Face (Face.from_landmarks(points)).
-        strength: None (each vector's calibrated t, else 1.0), a number, or {name: t}.
+        strength: None (each vector's calibrated t, else 1.0), a number, {name: t},
+            or "auto": per face the smallest t at which the judge sees the
+            attribute, before it sees any other attribute change, capped at 3
+            (dfl_keras.photos.strength).
         detail: "keep" adds psi(z + sum t v) - psi(z) to the photo, so t = 0
             returns it exactly; "replace" pastes the decoded face; "blend" adds
             the change but leans towards the decoded face where it changes strongly.
-        judge: reserved for strength="auto" (not yet implemented).
+        judge: an AttributeJudge, for strength="auto".
         min_confidence, min_size: detection thresholds (see find_faces).
         match_colour: shift the decoded face's colours to the photo's inside the
             mask ("replace" and "blend").
@@ -103,14 +107,19 @@ def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", j
         return results
     crops = np.stack([job[2] for job in jobs])
     codes = np.asarray(model.encode(crops), np.float32)
-    delta = np.asarray(model.edit_offsets(strengths, len(jobs)), np.float32)
+    if strengths is None:
+        per_face = auto_strengths(model, judge, crops, codes, names, template)
+    else:
+        per_face = {name: np.full(len(jobs), t) for name, t in strengths.items()}
+    delta = np.asarray(model.edit_offsets(per_face, len(jobs)), np.float32)
     plain = np.asarray(model.decode(codes), np.float32)  # same shapes: t = 0 gives equal arrays
     edited = np.asarray(model.decode(codes + delta), np.float32)
-    for (result, face, crop, alignment), before, after in zip(jobs, plain, edited):
+    for j, ((result, face, crop, alignment), before, after) in enumerate(zip(jobs, plain, edited)):
         change = _change(result.photo, face, template, crop, alignment, before, after, detail,
                          match_colour)
         result.photo = paste(result.photo, change, alignment)
-        result.faces.append(FaceEdit(face.box, face.landmarks, face.confidence, dict(strengths)))
+        t = {name: float(values[j]) for name, values in per_face.items()}
+        result.faces.append(FaceEdit(face.box, face.landmarks, face.confidence, t))
     return results
 
 
@@ -142,9 +151,9 @@ def _choose(photo, pixels, faces, min_confidence, min_size):
 
 
 def _strengths(model, names, strength, judge):
+    """{name: t}, or None for strength="auto" (chosen per face once the faces are encoded)."""
     if strength == "auto":
-        raise NotImplementedError("strength='auto' is not implemented yet; give t or use None "
-                                  "(the calibrated t).")
+        return None
     if strength is None or isinstance(strength, dict):
         given = strength or {}
         unknown = set(given) - set(names)

@@ -24,7 +24,10 @@ class NoFaceError(ValueError):
 
 @dataclass(frozen=True)
 class Face:
-    """One face: box (x0, y0, x1, y1), landmarks float (5, 2) (x, y) in LANDMARKS order, in photo pixels."""
+    """One face: box (x0, y0, x1, y1) and landmarks float (5, 2), (x, y) in LANDMARKS order.
+
+    All in photo pixels; confidence is the detector's (1.0 for faces you give).
+    """
 
     box: tuple
     landmarks: np.ndarray

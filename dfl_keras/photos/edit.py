@@ -125,7 +125,7 @@ def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", j
 
 def _per_photo(faces, count):
     """One faces entry per photo: the same one for all, unless a list of entries was given."""
-    entries = isinstance(faces, (list, tuple)) and all(
+    entries = isinstance(faces, (list, tuple)) and len(faces) > 0 and all(
         isinstance(f, (list, tuple, str, int)) for f in faces)
     if not entries:
         return [faces] * count

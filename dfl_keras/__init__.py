@@ -4,8 +4,8 @@ from dfl_keras.quiet import import_tensorflow
 
 import_tensorflow()  # first, or TensorFlow's start-up logging floods stderr
 
-from dfl_keras import data  # noqa: E402
+from dfl_keras import data, photos  # noqa: E402
 from dfl_keras.model import LatentAttributeModel  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["LatentAttributeModel", "data"]
+__all__ = ["LatentAttributeModel", "data", "photos"]

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dfl_keras import directions, distribute, export, inputs, losses, networks, vectors
+from dfl_keras import directions, distribute, export, inputs, losses, networks, photos, vectors
 
 
 @keras.saving.register_keras_serializable(package="dfl_keras")
@@ -397,8 +397,6 @@ class LatentAttributeModel(keras.Model):
 
     def edit_photo(self, photo, edits, **options):
         """Edit the faces in a photo, the rest untouched (dfl_keras.photos.edit)."""
-        from dfl_keras import photos  # photos needs no model code; imported late to keep this light
-
         return photos.edit(self, photo, edits, **options)
 
     def export_serving(self, base, name="dfl", version=None, **options):

@@ -234,3 +234,16 @@ def test_auto_strength_stops_before_another_attribute_changes(model):
     # Nothing else watched, "A" never seen: the cap.
     capped = photos.edit(model, photo, "A", faces=[face], strength="auto", judge=ThresholdJudge(2.0))
     assert capped.faces[0].t == {"A": 3.0}
+
+
+def test_colour_matching_brings_a_replaced_face_to_the_photo_colours(model):
+    photo = np.zeros((180, 200, 3), np.uint8)
+    photo[..., 0] = 200  # a red photo; the untrained decoder's faces are grey
+    face = photos.Face.from_landmarks(framed_face_points())
+    plain = photos.edit(model, photo, "A", faces=[face], strength=0.0, detail="replace")
+    matched = photos.edit(model, photo, "A", faces=[face], strength=0.0, detail="replace",
+                          match_colour=True)
+    inside = unit_mask_in_photo(photos.align(photo, face, model.face_template, 16)[1],
+                                photo.shape) < 0.6
+    error = [np.abs(r.photo[inside].astype(int) - photo[inside]).mean() for r in (plain, matched)]
+    assert error[1] < 0.5 * error[0]

@@ -1,5 +1,7 @@
 """The detector on canvases of real aligned CelebA faces placed with known similarity transforms."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from photo_canvases import (aligned_photo, background, mapped, needs_aligned_photos, place,
@@ -74,3 +76,33 @@ def test_edit_chooses_faces_and_reports_them():
         x0, y0, x1, y1 = (int(v) for v in face.box)
         assert changed[y0:y1, x0:x1].mean() > 0.1
     assert not changed[:, :20].any()
+
+
+def test_fit_template_measures_where_the_landmarks_sit(tmp_path):
+    """On aligned CelebA photos the detector's eyes sit near (69.4, 111.3) and (107.6, 111.2)."""
+    model = load_model()
+    template, found = photos.fit_template(model, [aligned_photo(i) for i in range(8)], verbose=0)
+    assert found == 8 and np.array_equal(model.face_template, template)
+    eyes = template[:2] * [178, 218]
+    np.testing.assert_allclose(eyes, [[69.4, 111.3], [107.6, 111.2]], atol=4)
+
+
+def test_fit_photo_defaults_rewrites_the_model_file_keeping_the_rest(tmp_path):
+    import sys
+
+    from helpers import tiny_model
+    from PIL import Image
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import fit_photo_defaults
+
+    model = tiny_model()
+    model.set_attribute_vector("A", np.arange(model.latent_dim, dtype=np.float32), t=0.5)
+    model.save(tmp_path / "m.keras")
+    for i in range(3):
+        Image.fromarray(aligned_photo(i)).save(tmp_path / f"{i + 1}.jpg")
+    fit_photo_defaults.main(["--model", str(tmp_path / "m.keras"), "--data", str(tmp_path)])
+    loaded = load_model(tmp_path / "m.keras")
+    assert loaded.face_template.shape == (5, 2)
+    assert fit_photo_defaults.same_behaviour(model, loaded)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1.jpg", "2.jpg", "3.jpg", "m.keras"]

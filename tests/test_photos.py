@@ -200,7 +200,7 @@ def test_edit_many_takes_faces_per_photo(model):
 
 
 class ThresholdJudge:
-    """Sees "A" when the crop's mean is above `a_above`; "Other" when it differs from `reference`."""
+    """Sees "A" when the mean is above `a_above`, "Other" when the crop differs from `reference`."""
 
     attributes = ["A", "Other"]
 
@@ -232,7 +232,8 @@ def test_auto_strength_stops_before_another_attribute_changes(model):
     result = photos.edit(model, photo, "A", faces=[face], strength="auto", judge=judge)
     assert result.faces[0].t == {"A": 0.0} and np.array_equal(result.photo, photo)
     # Nothing else watched, "A" never seen: the cap.
-    capped = photos.edit(model, photo, "A", faces=[face], strength="auto", judge=ThresholdJudge(2.0))
+    capped = photos.edit(model, photo, "A", faces=[face], strength="auto",
+                         judge=ThresholdJudge(2.0))
     assert capped.faces[0].t == {"A": 3.0}
 
 

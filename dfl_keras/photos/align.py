@@ -55,9 +55,11 @@ class Alignment:
         """Photo points (N, 2) as unit crop points."""
         return _apply(self.matrix, photo_points)
 
-    def footprint(self, shape, pad=2):
-        """The frame's bounding box (x0, y0, x1, y1) in the photo, clipped to it; pixel indices."""
-        corners = self.to_photo([[0, 0], [1, 0], [0, 1], [1, 1]])
+    def footprint(self, shape, unit_box=(0, 0, 1, 1), pad=2):
+        """The bounding box (x0, y0, x1, y1) in the photo of a unit box of the frame (by default
+        all of it), clipped to the photo; pixel indices."""
+        u0, v0, u1, v1 = unit_box
+        corners = self.to_photo([[u0, v0], [u1, v0], [u0, v1], [u1, v1]])
         low = np.maximum(np.floor(corners.min(0)).astype(int) - pad, 0)
         high = np.minimum(np.ceil(corners.max(0)).astype(int) + pad, [shape[1], shape[0]])
         return int(low[0]), int(low[1]), int(high[0]), int(high[1])

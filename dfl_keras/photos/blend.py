@@ -6,6 +6,7 @@ import tensorflow as tf
 from dfl_keras.photos.align import _scaling, _shift, warp
 
 FEATHER = 0.3  # outer share of the mask's radius over which it fades to 0
+MASK_SIDE = 256  # the mask is smooth: a finer one costs time and changes nothing
 
 
 def face_mask(template, side, feather=FEATHER):
@@ -45,7 +46,8 @@ def paste(photo, change, alignment, mask=None):
         photo: uint8 (H, W, 3).
         change: float (n, n, 3), any n (the frame is resolution-free).
         alignment: from align().
-        mask: (m, m) in [0, 1] in crop space; default face_mask(alignment.template, n).
+        mask: (m, m) in [0, 1] in crop space; default face_mask(alignment.template) at
+            n or MASK_SIDE pixels, whichever is fewer.
 
     Example:
         >>> from dfl_keras.photos import CELEBA_HQ_TEMPLATE
@@ -58,8 +60,14 @@ def paste(photo, change, alignment, mask=None):
     """
     change = tf.convert_to_tensor(change, tf.float32)
     side = change.shape[0]
-    mask = face_mask(alignment.template, side) if mask is None else np.asarray(mask, np.float32)
-    x0, y0, x1, y1 = alignment.footprint(photo.shape)
+    if mask is None:
+        mask = face_mask(alignment.template, min(side, MASK_SIDE))
+    mask = np.asarray(mask, np.float32)
+    rows, columns = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    if not len(rows):
+        return photo.copy()
+    support = np.array([columns[0] - 1, rows[0] - 1, columns[-1] + 2, rows[-1] + 2]) / mask.shape[0]
+    x0, y0, x1, y1 = alignment.footprint(photo.shape, tuple(support))
     if x1 <= x0 or y1 <= y0:
         return photo.copy()
     region_to_crop = (_shift(-0.5) @ _scaling(mask.shape[0]) @ alignment.matrix

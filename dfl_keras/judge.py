@@ -96,6 +96,35 @@ class AttributeJudge(keras.Model):
         return self.probabilities(images, batch_size) > 0.5
 
     @tf.function(reduce_retracing=True)
+    def features(self, images):
+        """Penultimate features (N, F) of images at the judge's size: the input of its last layer."""
+        x = images
+        for layer in self.network.layers[:-2]:  # all but the dropout and the dense read-out
+            x = layer(x, training=False)
+        return x
+
+    def feature_maps(self, scales=3):
+        """A frozen network: images of any size -> the judge's maps after each of its first scales.
+
+        The features of a perceptual reconstruction loss (``losses.feature_loss``).
+        Fed at twice the judge's size, its first filters see the finer detail a
+        128 px decoder has to draw.
+        """
+        if not 1 <= scales <= len(self.filters):
+            raise ValueError(f"scales must be between 1 and {len(self.filters)}. Received: scales={scales}")
+        images = keras.Input((None, None, 3))
+        x, maps = images, []
+        convolutions = [layer for layer in self.network.layers if not isinstance(
+            layer, (keras.layers.RandomFlip, keras.layers.Flatten, keras.layers.Dropout, keras.layers.Dense))]
+        for scale in range(scales):
+            for layer in convolutions[6 * scale:6 * scale + 6]:  # two (conv, batch norm, ReLU) per scale
+                x = layer(x, training=False)
+            maps.append(x)
+        network = keras.Model(images, maps, name="judge_feature_maps")
+        network.trainable = False
+        return network
+
+    @tf.function(reduce_retracing=True)
     def _probabilities_graph(self, images):
         return tf.sigmoid(self.network(images, training=False))
 

@@ -70,3 +70,17 @@ def edge_loss(images, reconstructions):
 def psnr(images, reconstructions):
     """Peak signal-to-noise ratio in dB for images in [0, 1], shape (N,)."""
     return tf.image.psnr(images, reconstructions, max_val=1.0)
+
+
+def feature_loss(feature_maps, images, reconstructions):
+    """Mean squared difference of a feature network's maps, summed over its maps, shape (N,).
+
+    The feature-consistent VAE idea (DFC-VAE): pixels forgive blur, features
+    that detect edges, teeth and frames do not. ``feature_maps`` maps images to
+    a list of (N, h, w, c) maps, e.g. ``AttributeJudge.feature_maps()``, a
+    network trained here on CelebA in place of ImageNet's VGG.
+    """
+    targets = [tf.stop_gradient(m) for m in feature_maps(images)]
+    terms = [tf.reduce_mean(tf.square(target - m), axis=[1, 2, 3])
+             for target, m in zip(targets, feature_maps(reconstructions))]
+    return tf.add_n(terms)

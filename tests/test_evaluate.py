@@ -191,3 +191,26 @@ def test_judge_is_exposed_in_evaluate():
 
     assert evaluate.AttributeJudge is judge.AttributeJudge
     assert evaluate.load_judge is judge.load_judge
+
+
+def test_frechet_distance_matches_the_closed_form_for_known_gaussians():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(20000, 3))
+    b = 2 * rng.normal(size=(20000, 3)) + [1.0, 0.0, 0.0]
+    # ||mu_a - mu_b||^2 + tr(I + 4I - 2 * 2I) = 1 + 3
+    assert evaluate.frechet_distance(a, b) == pytest.approx(4.0, rel=0.03)
+    assert evaluate.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_frechet_distance_names_mismatched_features():
+    with pytest.raises(ValueError, match="Received: shapes"):
+        evaluate.frechet_distance(np.zeros((5, 3)), np.zeros((5, 4)))
+
+
+def test_judge_features_are_the_input_of_the_read_out():
+    judge = evaluate.AttributeJudge(attributes=["Smiling", "Male"], image_size=16, filters=(4, 8))
+    images = random_images(3)
+    features = evaluate.judge_features(judge, images)
+    dense = judge.network.layers[-1]
+    logits = features @ dense.kernel.numpy() + dense.bias.numpy()
+    np.testing.assert_allclose(logits, judge(images).numpy(), atol=1e-5)

@@ -5,7 +5,7 @@ import tensorflow as tf
 from conftest import SHARED_CELEBA, needs_shared_data
 from helpers import SIZE
 
-from dfl_keras import data, evaluate
+from dfl_keras import data, evaluate, losses
 from dfl_keras.judge import AttributeJudge, load_judge, saved_models_dir
 
 
@@ -77,3 +77,25 @@ def test_the_shipped_judge_is_accurate_on_held_out_faces():
     scores = evaluate.judge_scores(AttributeJudge.shipped(), held_out)
     # 0.932 on all 3000 held-out faces (JUDGE_CARD.md); 300 of them vary more.
     assert np.mean([scores[n]["accuracy"] for n in evaluate.ATTGAN_ATTRIBUTES]) >= 0.88
+
+
+def test_feature_maps_follow_the_judge_and_take_any_size():
+    judge = AttributeJudge(attributes=["Smiling"], image_size=16, filters=(4, 8))
+    maps = judge.feature_maps(scales=2)
+    images = np.random.default_rng(0).random((2, 32, 32, 3)).astype("float32")
+    shapes = [tuple(m.shape) for m in maps(images)]
+    assert shapes == [(2, 16, 16, 4), (2, 8, 8, 8)]
+    assert not maps.trainable_weights
+    with pytest.raises(ValueError, match="Received: scales=3"):
+        judge.feature_maps(scales=3)
+
+
+def test_feature_loss_is_zero_for_the_same_images_and_grows_with_the_difference():
+    judge = AttributeJudge(attributes=["Smiling"], image_size=16, filters=(4, 8))
+    maps = judge.feature_maps(scales=2)
+    images = np.random.default_rng(1).random((3, 16, 16, 3)).astype("float32")
+    same = losses.feature_loss(maps, images, images).numpy()
+    near = losses.feature_loss(maps, images, 0.9 * images).numpy()
+    far = losses.feature_loss(maps, images, 0.5 * images).numpy()
+    np.testing.assert_allclose(same, 0.0, atol=1e-7)
+    assert np.all(near > 0) and np.all(far > near)

@@ -199,44 +199,6 @@ def test_edit_many_takes_faces_per_photo(model):
         photos.edit_many(model, pair, "A", faces=[own], strength=2.0)
 
 
-class ThresholdJudge:
-    """Sees "A" when the mean is above `a_above`, "Other" when the crop differs from `reference`."""
-
-    attributes = ["A", "Other"]
-
-    def __init__(self, a_above, reference=None):
-        self.a_above, self.reference = a_above, reference
-
-    def predict_labels(self, images):
-        images = np.asarray(images)
-        other = np.zeros(len(images), bool) if self.reference is None else (
-            np.abs(images - self.reference).max((1, 2, 3)) > 1e-3)
-        return np.stack([images.mean((1, 2, 3)) > self.a_above, other], 1)
-
-
-def test_auto_strength_needs_a_judge_and_keeps_what_is_already_there(model):
-    face = photos.Face.from_landmarks(framed_face_points())
-    with pytest.raises(ValueError, match="needs a judge"):
-        photos.edit(model, random_photo(), "A", faces=[face], strength="auto")
-    present = photos.edit(model, random_photo(), "A", faces=[face], strength="auto",
-                          judge=ThresholdJudge(a_above=0.0))
-    assert present.faces[0].t == {"A": 0.0}
-
-
-def test_auto_strength_stops_before_another_attribute_changes(model):
-    face = photos.Face.from_landmarks(framed_face_points())
-    photo = random_photo()
-    crop = photos.align(photo, face, model.face_template, 16)[0]
-    # "Other" flips as soon as the crop changes at all; "A" is never seen: t stays 0.
-    judge = ThresholdJudge(a_above=2.0, reference=crop)
-    result = photos.edit(model, photo, "A", faces=[face], strength="auto", judge=judge)
-    assert result.faces[0].t == {"A": 0.0} and np.array_equal(result.photo, photo)
-    # Nothing else watched, "A" never seen: the cap.
-    capped = photos.edit(model, photo, "A", faces=[face], strength="auto",
-                         judge=ThresholdJudge(2.0))
-    assert capped.faces[0].t == {"A": 3.0}
-
-
 def test_colour_matching_brings_a_replaced_face_to_the_photo_colours(model):
     photo = np.zeros((180, 200, 3), np.uint8)
     photo[..., 0] = 200  # a red photo; the untrained decoder's faces are grey

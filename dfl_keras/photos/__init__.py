@@ -6,6 +6,7 @@ detector: Face.from_landmarks): find_faces -> align -> paste; edit() does it all
 
 from dfl_keras.photos.align import Alignment, align, similarity_fit
 from dfl_keras.photos.blend import face_mask, paste
+from dfl_keras.photos.calibrate import PHOTO_T_GRID, calibrate_photos
 from dfl_keras.photos.edit import FaceEdit, PhotoEdit, edit, edit_many
 from dfl_keras.photos.faces import LANDMARKS, Face, NoFaceError, find_faces
 from dfl_keras.photos.source import MAX_PIXELS, read_photo
@@ -13,6 +14,7 @@ from dfl_keras.photos.template import CELEBA_HQ_TEMPLATE, fit_template, template
 
 __all__ = [
     "Alignment", "CELEBA_HQ_TEMPLATE", "Face", "FaceEdit", "LANDMARKS", "MAX_PIXELS",
-    "NoFaceError", "PhotoEdit", "align", "edit", "edit_many", "face_mask", "find_faces",
-    "fit_template", "paste", "read_photo", "similarity_fit", "template_of",
+    "NoFaceError", "PHOTO_T_GRID", "PhotoEdit", "align", "calibrate_photos", "edit", "edit_many",
+    "face_mask", "find_faces", "fit_template", "paste", "read_photo", "similarity_fit",
+    "template_of",
 ]

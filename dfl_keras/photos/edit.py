@@ -48,8 +48,8 @@ def edit(model, photo, edits, faces="all", strength=None, detail="keep", judge=N
             or your own faces: a list of Face (Face.from_landmarks(points)).
         strength: None (each vector's calibrated t, else 1.0), a number, {name: t},
             or "auto": per face the smallest t at which the judge sees the
-            attribute, before it sees any other attribute change, capped at 3
-            (dfl_keras.photos.strength).
+            attribute, before it sees a watched attribute (the AttGAN 13) change,
+            capped at twice the calibrated t (dfl_keras.photos.strength).
         detail: "keep" adds psi(z + sum t v) - psi(z) to the photo, so t = 0
             returns it exactly; "replace" pastes the decoded face; "blend" adds
             the change but leans towards the decoded face where it changes strongly.

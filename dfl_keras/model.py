@@ -17,7 +17,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dfl_keras import atomic, directions, distribute, export, inputs, losses, networks, presets, vectors
+from dfl_keras import (atomic, directions, distribute, export, inputs, losses, networks, photos,
+                       presets, vectors)
 from dfl_keras.errors import check_attributes
 
 
@@ -69,6 +70,7 @@ class LatentAttributeModel(keras.Model):
         self.trackers = {}  # set by compile(), which knows the loss terms
         self._vectors = {}  # name -> {"vector": (d,) float32, plus fitting facts}
         self.code_distribution = None  # (mean, covariance) of the codes seen when fitting vectors
+        self.face_template = None  # (5, 2) unit landmark positions in the training framing (photos)
         self.built = True
 
     @classmethod
@@ -123,8 +125,6 @@ class LatentAttributeModel(keras.Model):
         self.compile(**keras.saving.deserialize_keras_object(config))
         if self.built:
             self.optimizer.build(self.trainable_variables)
-
-    # ----------------------------------------------------------------- training
 
     @property
     def metrics(self):
@@ -460,6 +460,10 @@ class LatentAttributeModel(keras.Model):
         codes = np.random.default_rng(seed).multivariate_normal(mean, cov, size=n, method="eigh")
         return self.decode(codes.astype(np.float32))
 
+    def edit_photo(self, photo, edits, **options):
+        """Edit the faces in a photo, the rest untouched (dfl_keras.photos.edit)."""
+        return photos.edit(self, photo, edits, **options)
+
     def export_serving(self, base, name="dfl", version=None, **options):
         """Write a TF Serving SavedModel to <base>/<name>/<version>/ (see dfl_keras.export)."""
         return export.export_serving(self, base, name, version, **options)
@@ -505,6 +509,8 @@ class LatentAttributeModel(keras.Model):
             np.zeros((0, self.latent_dim), np.float32))
         if self.code_distribution is not None:
             store["code_mean"], store["code_covariance"] = self.code_distribution
+        if self.face_template is not None:
+            store["face_template"] = np.asarray(self.face_template, np.float32)
 
     def load_own_variables(self, store):
         facts = json.loads(bytes(np.asarray(store["attribute_facts"])).decode())
@@ -515,3 +521,5 @@ class LatentAttributeModel(keras.Model):
             self._vectors[name] = {"vector": vector.astype(np.float32), **fact}
         if "code_mean" in store:
             self.code_distribution = (np.asarray(store["code_mean"]), np.asarray(store["code_covariance"]))
+        if "face_template" in store:
+            self.face_template = np.asarray(store["face_template"], np.float32)

@@ -235,4 +235,5 @@ def _checked_version(version):
 
 
 def _exists(path):
-    return FileExistsError(f"Version {path} already exists; pass overwrite=True to replace it.")
+    return FileExistsError(f"Version {path} already exists; pass overwrite=True (dfl export "
+                           "--overwrite) to replace it, or choose another version.")

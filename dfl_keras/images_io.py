@@ -15,6 +15,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from dfl_keras import atomic
 from dfl_keras.data import images as image_files
+from dfl_keras.inputs import check_count
 from dfl_keras.provenance import gif_comment
 
 MIN_FACE_SIDE = 16
@@ -106,6 +107,9 @@ def write_gif(path, frames, info, fps=8, scale=1, mark=False, bounce=True):
         scale: enlarge each frame this many times (bicubic), as small faces show tiny.
         bounce: play forwards then backwards, so the loop has no jump.
     """
+    check_count("scale", scale)
+    if not fps > 0:
+        raise ValueError(f"fps must be a number above 0; Received: fps={fps!r}.")
     pixels = list(to_uint8(frames))
     if bounce:
         pixels += pixels[-2:0:-1]

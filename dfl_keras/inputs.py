@@ -53,10 +53,15 @@ def check_image_spec(shape, image_size):
 
 def check_batch_size(batch_size):
     """batch_size for chunked calls: a whole number of at least 1."""
-    whole = isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
-    if not whole or batch_size < 1:
-        raise ValueError(f"batch_size must be a whole number of at least 1; Received: "
-                         f"batch_size={batch_size!r}.")
+    check_count("batch_size", batch_size)
+
+
+def check_count(name, value, minimum=1):
+    """A count such as batch_size or the number of faces: a whole number of at least `minimum`."""
+    whole = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if not whole or value < minimum:
+        raise ValueError(f"{name} must be a whole number of at least {minimum}; Received: "
+                         f"{name}={value!r}.")
 
 
 def check_range(low, high):

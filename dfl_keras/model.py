@@ -454,6 +454,7 @@ class LatentAttributeModel(keras.Model):
 
         These faces belong to no one: they are not reconstructions of photos.
         """
+        inputs.check_count("n", n)
         if self.code_distribution is None:
             raise ValueError("No code distribution yet: call fit_attribute_vectors on your data first.")
         mean, cov = self.code_distribution

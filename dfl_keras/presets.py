@@ -38,6 +38,9 @@ def preset_path(name_or_path):
     """The file of a preset name, or `name_or_path` itself when it is not a preset name."""
     if str(name_or_path) not in PRESETS:
         path = Path(name_or_path)
+        if path.is_dir():
+            raise IsADirectoryError(f"{name_or_path} is a folder, not a .keras model file; pass "
+                                    f"the .keras file itself or a preset ({', '.join(PRESETS)})")
         if not path.is_file():
             raise FileNotFoundError(
                 f"no preset or model file {name_or_path}; presets: {', '.join(PRESETS)}")
@@ -60,15 +63,17 @@ def load_preset(name_or_path, cls):
     """
     path = preset_path(name_or_path)
     if not zipfile.is_zipfile(path):  # Keras would say "File not found" of a damaged file
-        raise ValueError(f"{path} is not a valid .keras file (not a zip archive). "
-                         f"Received: name_or_path={name_or_path!r}")
+        raise ValueError(f"{path} is not a valid .keras file (not a zip archive): pass a model "
+                         "saved by dfl train or model.save, or a preset name. "
+                         f"Received: name_or_path={str(name_or_path)!r}")
     try:
         model = keras.saving.load_model(path)
     except (zipfile.BadZipFile, KeyError, OSError, EOFError) as error:  # a truncated archive
-        raise ValueError(f"{path} is not a valid .keras file ({error}). "
-                         f"Received: name_or_path={name_or_path!r}") from error
+        raise ValueError(f"{path} is not a valid .keras file ({error}): pass a model saved by "
+                         "dfl train or model.save, or a preset name. "
+                         f"Received: name_or_path={str(name_or_path)!r}") from error
     if not isinstance(model, cls):
         found = type(model).__name__
         raise TypeError(f"{path} holds a model of class {found}, not {cls.__name__}. "
-                        f"Received: name_or_path={name_or_path!r}")
+                        f"Received: name_or_path={str(name_or_path)!r}")
     return model

@@ -23,6 +23,9 @@ def check_run(output, resume=False, overwrite=False):
     output = Path(output)
     if output.suffix != ".keras":
         raise ValueError(f"the model file must end in .keras. Received: output={str(output)!r}")
+    if output.is_dir():
+        raise IsADirectoryError(f"{output} is a folder: name the model file, e.g. "
+                                f"{output / 'model.keras'}")
     backup, _ = run_files(output)
     if backup.exists() and not resume:
         raise FileExistsError(f"an interrupted run left {backup}: add --resume to continue it, "

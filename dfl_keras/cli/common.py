@@ -44,6 +44,27 @@ def sweep(combos, t_values):
             f"at t = {', '.join(f'{t:g}' for t in t_values)}")
 
 
+def check_output_file(path, suffix):
+    """Refuse, before any work, an output file that could not be written where it is asked for.
+
+    Example:
+        >>> check_output_file("report.json", ".json")
+        PosixPath('report.json')
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder: name a file, e.g. {path / ('out' + suffix)}")
+    if path.suffix.lower() != suffix:
+        raise ValueError(f"{path} should end in {suffix}: the file is written as {suffix[1:]}")
+    folder = path.parent
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"cannot write {path}: {folder} is a file, not a folder; "
+                                 "choose another path")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"cannot write {path}: no folder {folder}; create it first")
+    return path
+
+
 def open_data(args, image_size, split="train", limit=None, **options):
     """DATA as data.load reads it, with the command's own defaults for --split and --limit."""
     return data.load(args.data, args.split or split, image_size=image_size, labels=args.labels,

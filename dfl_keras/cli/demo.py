@@ -15,9 +15,10 @@ def add_arguments(parser):
     options.add_watermark(parser)
     options.add_edits(parser)
     parser.add_argument("-o", "--output", default="dfl_demo", help="folder (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="which faces are sampled")
-    parser.add_argument("--faces", type=int, default=2, help="how many faces (default: 2)")
-    parser.add_argument("--steps", type=int, default=16, help="frames of the transition")
+    parser.add_argument("--seed", type=options.natural, default=0, help="which faces are sampled")
+    parser.add_argument("--faces", type=options.count, default=2,
+                        help="how many faces (default: 2)")
+    parser.add_argument("--steps", type=options.frames, default=16, help="frames of the transition")
 
 
 def run(args):

@@ -16,7 +16,7 @@ def add_arguments(parser):
     parser.add_argument("--attrs", nargs="+", metavar="NAME",
                         help="attributes to fit (default: all the data has)")
     parser.add_argument("-o", "--output", help="write the model here instead")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=options.count, default=64)
 
 
 def run(args):

@@ -16,11 +16,12 @@ def add_arguments(parser):
     parser.add_argument("--attr", required=True, help="the attribute that colours the points")
     parser.add_argument("--method", choices=("pca", "tsne"), default="pca",
                         help="pca (default) or tsne (needs scikit-learn)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=options.natural, default=0)
     parser.add_argument("-o", "--output", default="latent_map.png", help="(default: %(default)s)")
 
 
 def run(args):
+    common.check_output_file(args.output, ".png")
     model, label = common.load_model(args.model)
     data = common.open_data(args, model.image_size, attributes=[args.attr], limit=2000,
                             batch_size=256)

@@ -153,7 +153,14 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
             weights = self.folder / committed["weights"]
             if self.model.optimizer is not None and not self.model.optimizer.built:
                 self.model.optimizer.build(self.model.trainable_variables)
-            self.model.load_weights(str(weights))
+            try:
+                self.model.load_weights(str(weights))
+            except ValueError as error:  # Keras lists every layer whose variables differ
+                raise ValueError(
+                    f"the backup in {self.folder} was written by a different model (other layer "
+                    "sizes): resume with the options of the interrupted run (dfl train: the "
+                    f"same --image-size, --latent-dim, --filters), or delete {self.folder} to "
+                    "start over") from error
             self.model._initial_epoch = committed["epoch"]
         if self._writes and self.log is not None:
             self._cut_log(committed.get("log_bytes", 0))

@@ -25,7 +25,8 @@ import tensorflow as tf
 from dfl_keras.cli import (demo, evaluate, export, fit_vectors, grid, insert, latent_map,
                            train, transition)
 
-# Each module holds one command: SUMMARY, add_arguments(parser) and run(args).
+# Each module holds one command: SUMMARY, add_arguments(parser) and run(args), and may say
+# in INTERRUPTED what to do after Ctrl-C.
 COMMANDS = {
     "demo": demo,
     "insert": insert,
@@ -62,7 +63,8 @@ def main(argv=None):
     try:
         args.run(args)
     except KeyboardInterrupt:
-        print(f"dfl {args.command}: interrupted", file=sys.stderr)
+        hint = getattr(COMMANDS[args.command], "INTERRUPTED", "")
+        print(f"dfl {args.command}: interrupted{hint}", file=sys.stderr)
         return 130
     except Exception as error:  # every failure ends here: one line, or the traceback on request
         if args.verbose:

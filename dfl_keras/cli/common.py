@@ -44,8 +44,9 @@ def sweep(combos, t_values):
             f"at t = {', '.join(f'{t:g}' for t in t_values)}")
 
 
-def check_output_file(path, suffix):
-    """Refuse, before any work, an output file that could not be written where it is asked for.
+def check_output_file(path, suffix, overwrite=True):
+    """Refuse, before any work, an output file that could not be written where it is asked for
+    (or that exists, unless `overwrite`).
 
     Example:
         >>> check_output_file("report.json", ".json")
@@ -55,13 +56,16 @@ def check_output_file(path, suffix):
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder: name a file, e.g. {path / ('out' + suffix)}")
     if path.suffix.lower() != suffix:
-        raise ValueError(f"{path} should end in {suffix}: the file is written as {suffix[1:]}")
+        raise ValueError(f"{path} must end in {suffix}, the format written; e.g. "
+                         f"{path.with_suffix(suffix)}")
     folder = path.parent
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"cannot write {path}: {folder} is a file, not a folder; "
                                  "choose another path")
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot write {path}: no folder {folder}; create it first")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists: choose another -o, or add --overwrite")
     return path
 
 

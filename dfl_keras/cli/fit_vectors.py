@@ -16,10 +16,15 @@ def add_arguments(parser):
     parser.add_argument("--attrs", nargs="+", metavar="NAME",
                         help="attributes to fit (default: all the data has)")
     parser.add_argument("-o", "--output", help="write the model here instead")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
     parser.add_argument("--batch-size", type=options.count, default=64)
 
 
 def run(args):
+    target = Path(args.output or args.model)
+    if args.output:
+        same = Path(args.model).is_file() and target.exists() and target.samefile(args.model)
+        common.check_output_file(target, ".keras", overwrite=args.overwrite or same)
     model = LatentAttributeModel.from_preset(args.model)
     data = common.open_data(args, model.image_size, attributes=args.attrs,
                             batch_size=args.batch_size)
@@ -28,7 +33,6 @@ def run(args):
     check_attributes(names, available, args.data)
     model.fit_attribute_vectors(data, names, batch_size=args.batch_size)
     print()  # the progress bar of an unknown length leaves its line open
-    target = Path(args.output or args.model)
     model.save(target)  # atomic
     for name in names:
         info = model.attribute_info(name)

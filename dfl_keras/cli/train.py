@@ -11,6 +11,7 @@ from dfl_keras.cli import common, options
 from dfl_keras.model import LatentAttributeModel
 
 SUMMARY = "train the autoencoder on images; resumable if killed"
+INTERRUPTED = "; the same command plus --resume continues from the last finished epoch"
 
 
 def add_arguments(parser):

@@ -8,6 +8,7 @@ explain an error, so a 200k-row file loads in a fraction of a second.
 """
 
 import collections
+import contextlib
 import csv
 import warnings
 from dataclasses import dataclass
@@ -70,12 +71,13 @@ def read_attributes(path):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no label file at {path}")
-    if path.suffix.lower() == ".csv":
-        names = _csv_header(path)[1:]
-        files, values = _read_rows(path, names, header_lines=1, allowed=LABEL_VALUES)
-    else:
-        count, names = _celeba_header(path)
-        files, values = _read_rows(path, names, header_lines=2, allowed=LABEL_VALUES)
+    with _text_file(path):
+        if path.suffix.lower() == ".csv":
+            names = _csv_header(path)[1:]
+            files, values = _read_rows(path, names, header_lines=1, allowed=LABEL_VALUES)
+        else:
+            count, names = _celeba_header(path)
+            files, values = _read_rows(path, names, header_lines=2, allowed=LABEL_VALUES)
         if count != len(files):
             raise DataError(
                 f"{path}, line 1: says {count} images but {len(files)} rows follow; "
@@ -88,8 +90,9 @@ def read_partition(path, files):
     """Split ids (0 train, 1 validation, 2 test) of `files`, from list_eval_partition.txt/.csv."""
     path = Path(path)
     csv_file = path.suffix.lower() == ".csv"
-    names = _csv_header(path)[1:] if csv_file else ("partition",)
-    listed, ids = _read_rows(path, names, header_lines=int(csv_file), allowed=SPLIT_VALUES)
+    with _text_file(path):
+        names = _csv_header(path)[1:] if csv_file else ("partition",)
+        listed, ids = _read_rows(path, names, header_lines=int(csv_file), allowed=SPLIT_VALUES)
     split_of = dict(zip(listed, ids[:, 0]))
     unlisted = [name for name in files if name not in split_of]
     if unlisted:
@@ -98,6 +101,17 @@ def read_partition(path, files):
             f"({first_few(unlisted)}); add them or get a fresh copy of the file"
         )
     return np.array([split_of[name] for name in files], dtype=np.int32)
+
+
+@contextlib.contextmanager
+def _text_file(path):
+    """Reading a label table: an image or other binary file given by mistake is named as such."""
+    try:
+        yield
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path} is not a text label table (byte {error.start} is not UTF-8 "
+                        "text): pass a CSV of file names and 0/1 columns, or CelebA's "
+                        "list_attr_celeba.txt") from None
 
 
 def _celeba_header(path):

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import socket
+import warnings
 from pathlib import Path
 
 import keras
@@ -154,13 +155,18 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
             if self.model.optimizer is not None and not self.model.optimizer.built:
                 self.model.optimizer.build(self.model.trainable_variables)
             try:
-                self.model.load_weights(str(weights))
-            except ValueError as error:  # Keras lists every layer whose variables differ
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    self.model.load_weights(str(weights))
+            except ValueError as error:  # Keras warns of, then lists, every layer that differs
                 raise ValueError(
                     f"the backup in {self.folder} was written by a different model (other layer "
                     "sizes): resume with the options of the interrupted run (dfl train: the "
                     f"same --image-size, --latent-dim, --filters), or delete {self.folder} to "
                     "start over") from error
+            for warning in caught:  # a successful load's warnings still show
+                warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                       warning.lineno)
             self.model._initial_epoch = committed["epoch"]
         if self._writes and self.log is not None:
             self._cut_log(committed.get("log_bytes", 0))

@@ -5,6 +5,7 @@ in-process calls of `main` for the rest, as each subprocess pays ~5 s of TensorF
 """
 
 import importlib.util
+import hashlib
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import keras
@@ -386,3 +388,139 @@ def test_one_command_s_defaults_do_not_leak_into_another():
                  ["evaluate", "M", "DATA"], ["latent-map", "DATA", "--attr", "Male"]):
         args = parser.parse_args(argv)
         assert args.split is None and args.limit is None, argv
+
+
+# ---------------------------------------------------------- hostile input, one line each
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory, tiny_file):
+    """Things a user can point the commands at by mistake, beside a labelled folder of faces."""
+    root = tmp_path_factory.mktemp("hostile")
+    faces = root / "faces"
+    faces.mkdir()
+    rng = np.random.default_rng(4)
+    for i in range(8):
+        write_photo(faces / f"{i}.png", rng.integers(0, 256, (SIZE, SIZE, 3)))
+    rows = [f"{i}.png,{i % 2},{i // 2 % 2}" for i in range(8)]
+    (root / "labels.csv").write_text("file,A,B\n" + "\n".join(rows) + "\n")
+    write_photo(root / "photo.jpg", rng.integers(0, 256, (30, 30, 3)))
+    (root / "empty").mkdir()
+    (root / "afile").write_text("a file where a folder is expected")
+    (root / "dir.keras").mkdir()
+    (root / "text.keras").write_text("not a model")
+    (root / "truncated.keras").write_bytes(tiny_file.read_bytes()[:3000])
+    with zipfile.ZipFile(root / "other.keras", "w") as archive:
+        archive.writestr("hello.txt", "a zip, but not a Keras model")
+    AttributeJudge(["A"], image_size=SIZE, filters=(8, 16)).save(root / "judge.keras")
+    shutil.copy(tiny_file, root / "victim.keras")
+    (root / "served" / "dfl" / "1").mkdir(parents=True)
+    (root / "served" / "dfl" / "1" / "saved_model.pb").write_bytes(b"an existing version")
+    return root
+
+
+def hashes(*folders):
+    """sha256 of every file under `folders`: what a failed command must leave as it was."""
+    return {path: hashlib.sha256(path.read_bytes()).hexdigest()
+            for folder in folders for path in sorted(Path(folder).rglob("*")) if path.is_file()}
+
+
+D, M = "{h}/faces", ["--model", "{m}"]
+L = ["--labels", "{h}/labels.csv"]
+PARSER_REFUSES = [  # argparse refuses these: exit status 2, before any TensorFlow work
+    (["train", D, "-o", "m.keras", "--epochs", "0"], "--epochs: expected a whole number of at "
+     "least 1, got 0"),
+    (["train", D, "-o", "m.keras", "--epochs", "-3"], "at least 1, got -3"),
+    (["train", D, "-o", "m.keras", "--epochs", "2.5"], "--epochs: expected a whole number"),
+    (["train", D, "-o", "m.keras", "--batch-size", "0"], "--batch-size: expected a whole"),
+    (["train", D, "-o", "m.keras", "--latent-dim", "0"], "--latent-dim"),
+    (["train", D, "-o", "m.keras", "--image-size", "-16"], "--image-size"),
+    (["train", D, "-o", "m.keras", "--filters", "8", "0"], "--filters"),
+    (["train", D, "-o", "m.keras", "--learning-rate", "nan"], "expected a finite number"),
+    (["train", D, "-o", "m.keras", "--learning-rate", "0"], "expected a number above 0"),
+    (["train", D, "-o", "m.keras", "--covariance-weight", "-1"], "at least 0, got '-1'"),
+    (["train", D, "-o", "m.keras", "--strategy", "gpu9"], "--strategy: invalid choice"),
+    (["train", D, "-o", "m.keras", "--split", "bogus"], "--split: invalid choice"),
+    (["train", D, "-o", "m.keras", "--limit", "0"], "--limit"),
+    (["train", D], "required: -o/--output"),
+    (["train", D, "extra", "-o", "m.keras"], "unrecognized arguments: extra"),
+    (["demo", "--faces", "0"], "--faces"),
+    (["demo", "--steps", "1"], "--steps: expected a whole number of at least 2"),
+    (["demo", "--t", "1", "inf"], "--t: expected a finite number, got 'inf'"),
+    (["demo", "--t", "abc"], "--t: expected a number, got 'abc'"),
+    (["demo", "--attrs", "A+"], "such as Smiling+Bald; got 'A+'"),
+    (["demo", "--frobnicate"], "unrecognized arguments: --frobnicate"),
+    (["insert", "{h}/photo.jpg", "--attr", "A=nan"], "T a finite number"),
+    (["insert", "{h}/photo.jpg", "--attr", "=1"], "got '=1'"),
+    (["fit-vectors", D, *M, "--batch-size", "-1"], "--batch-size"),
+    (["evaluate", "{m}", D, "--t", "inf"], "--t: expected a finite number"),
+    (["export", "{m}", "--version", "-1"], "--version: expected a whole number of at least 0"),
+    (["export", "{m}", "--name", "../elsewhere"], "a plain name without /"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ([], "required: COMMAND"),
+]
+RUN_REFUSES = [  # the command refuses these: exit status 1
+    (["demo", "--model", "{h}/judge.keras"], "holds a model of class AttributeJudge, not "
+     "LatentAttributeModel"),
+    (["demo", "--model", "{h}/truncated.keras"], "truncated.keras is not a valid .keras file "
+     "(not a zip archive): pass a model saved by dfl train"),
+    (["demo", "--model", "{h}/text.keras"], "not a valid .keras file"),
+    (["demo", "--model", "{h}/other.keras"], "no item named 'config.json'"),
+    (["demo", "--model", "{h}/photo.jpg"], "photo.jpg is not a valid .keras file"),
+    (["demo", "--model", "{h}/dir.keras"], "dir.keras is a folder, not a .keras model file"),
+    (["demo", "--model", "{h}/gone.keras"], "no preset or model file"),
+    (["demo", *M, "-o", "{h}/afile"], "afile already exists, so it cannot be created: choose "
+     "another path"),
+    (["demo", *M, "-o", "{h}/afile/out"], "afile/out: part of this path is a file, not a "
+     "folder"),
+    (["train", D, "-o", "{h}/dir.keras"], "dir.keras is a folder: name the model file"),
+    (["train", D, "-o", "{h}/m.h5"], "must end in .keras"),
+    (["train", D, "-o", "{h}/victim.keras"], "victim.keras exists: choose another -o, or add "
+     "--overwrite"),
+    (["train", D, "-o", "{h}/m.keras", "--resume"], "nothing to resume"),
+    (["train", "{h}/empty", "-o", "{h}/m.keras"], "holds no images"),
+    (["train", "{h}/photo.jpg", "-o", "{h}/m.keras"], "no data folder"),
+    (["fit-vectors", D, *M, "-o", "{h}/victim.keras", *L], "victim.keras exists: choose "
+     "another -o, or add --overwrite"),
+    (["fit-vectors", D, *M, "-o", "{h}/out.h5", *L], "must end in .keras"),
+    (["fit-vectors", D, *M, "--labels", "{h}/photo.jpg"], "photo.jpg is not a text label "
+     "table"),
+    (["fit-vectors", D, *M, "-o", "{h}/out.keras"], "has no attribute labels: pass --labels"),
+    (["fit-vectors", D, *M, "-o", "{h}/out.keras", *L, "--attrs", "Smile"],
+     "unknown attribute 'Smile'"),
+    (["evaluate", "{m}", D], "has no attribute labels: pass --labels"),
+    (["evaluate", "{m}", D, *L], "share none of AttGAN's 13 attributes: name the ones to judge "
+     "with --attrs"),
+    (["evaluate", "{m}", D, *L, "--json", "{h}/empty"], "empty is a folder: name a file"),
+    (["evaluate", "{m}", D, *L, "--attrs", "B", "--judge", "{h}/judge.keras"],
+     "the judge has: A"),
+    (["evaluate", "{m}", D, *L, "--attrs", "A", "--judge", "{m}"], "not AttributeJudge"),
+    (["latent-map", D, *M, *L, "--attr", "A", "-o", "{h}/nope/map.png"], "no folder"),
+    (["latent-map", D, *M, *L, "--attr", "A", "-o", "{h}/map.txt"], "must end in .png"),
+    (["latent-map", D, *M, *L, "--attr", "Smile"], "unknown attribute 'Smile'"),
+    (["export", "{m}", "--base", "{h}/afile"], "part of this path is a file, not a folder"),
+    (["export", "{m}", "--base", "{h}/served", "--version", "1"], "already exists; pass "
+     "overwrite=True (dfl export --overwrite)"),
+    (["export", "{h}/judge.keras", "--base", "{h}/served"], "not LatentAttributeModel"),
+]
+
+
+@pytest.mark.parametrize("argv, message, status", [(*case, 2) for case in PARSER_REFUSES]
+                         + [(*case, 1) for case in RUN_REFUSES])
+def test_bad_input_is_one_line_naming_it_and_touches_nothing(argv, message, status, hostile,
+                                                             tiny_file, tmp_path, monkeypatch,
+                                                             capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DFL_MODEL", raising=False)
+    argv = [arg.format(h=hostile, m=tiny_file) for arg in argv]
+    before = hashes(hostile, tiny_file.parent)
+    try:
+        returned = main(argv)
+    except SystemExit as exit:  # argparse's refusals
+        returned = exit.code
+    assert returned == status
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert err.startswith("dfl") and ": error: " in err and message in err, err
+    assert hashes(hostile, tiny_file.parent) == before
+    assert list(tmp_path.iterdir()) == []  # nothing half-made in the working folder either

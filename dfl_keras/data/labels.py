@@ -78,11 +78,11 @@ def read_attributes(path):
         else:
             count, names = _celeba_header(path)
             files, values = _read_rows(path, names, header_lines=2, allowed=LABEL_VALUES)
-        if count != len(files):
-            raise DataError(
-                f"{path}, line 1: says {count} images but {len(files)} rows follow; "
-                "the file looks truncated or edited, get a fresh copy"
-            )
+            if count != len(files):
+                raise DataError(
+                    f"{path}, line 1: says {count} images but {len(files)} rows follow; "
+                    "the file looks truncated or edited, get a fresh copy"
+                )
     return Labels(files, names, (values == 1).astype(np.int32), path.name)
 
 

@@ -24,6 +24,7 @@ from PIL import Image, ImageOps
 
 from dfl_keras import AttributeJudge, LatentAttributeModel, images_io, presets
 from dfl_keras.cli import build_parser, main
+from dfl_keras.cli import train as train_command
 from dfl_keras.provenance import read_provenance
 
 # The installed `dfl` script calls dfl_keras_cli.main; running that module spares the tests a
@@ -133,7 +134,10 @@ def test_demo_runs_on_the_shipped_model_in_well_under_a_minute(tmp_path):
     assert Image.open(tmp_path / "demo" / "transition.gif").n_frames > 10
 
 
-def test_train_killed_after_an_epoch_resumes_without_losing_or_repeating_one(tmp_path, capsys):
+@pytest.mark.parametrize("moment", ["first file in the backup", "after a backed-up epoch"])
+def test_train_killed_resumes_without_losing_or_repeating_an_epoch(moment, tmp_path, capsys):
+    """Issue 13's kill: SIGKILL the moment m.backup/ gets its first file (inside the first backup
+    write), or once an epoch is backed up; then the same command plus --resume."""
     data = tmp_path / "faces"
     data.mkdir()
     rng = np.random.default_rng(3)
@@ -148,20 +152,24 @@ def test_train_killed_after_an_epoch_resumes_without_losing_or_repeating_one(tmp
     first = subprocess.Popen([*DFL, *command], env=user_env(), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while first.poll() is None and time.monotonic() < deadline and not finished(metadata):
-        time.sleep(0.02)
+    first_file = moment == "first file in the backup"
+    while first.poll() is None and time.monotonic() < deadline:
+        if any(metadata.parent.glob("*")) if first_file else finished(metadata):
+            break
+        time.sleep(0.001 if first_file else 0.02)
     first.send_signal(signal.SIGKILL)
     first.communicate()
     assert first.returncode == -signal.SIGKILL, "the run ended before it could be killed"
     done = finished(metadata)
-    assert 1 <= done < 4 and output.is_file()
+    assert (done < 4 if first_file else 1 <= done < 4) and output.is_file()
 
     assert main(command) == 1  # a leftover backup is never silently discarded
     assert "add --resume" in error_line(capsys)
 
     resumed = run(*command, "--resume", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
-    assert f"Epoch {done + 1}/4" in resumed.stdout and "Epoch 1/4" not in resumed.stdout
+    assert f"Epoch {done + 1}/4" in resumed.stdout
+    assert done == 0 or f"Epoch {done}/4" not in resumed.stdout
     log = (tmp_path / "m.log.csv").read_text().splitlines()
     assert [int(row.split(",")[0]) for row in log[1:]] == [0, 1, 2, 3]
     assert not (tmp_path / "m.backup").exists()
@@ -273,16 +281,24 @@ def test_fit_vectors_fits_every_label_of_the_data_into_the_model(celeba, tmp_pat
     assert "did you mean 'Male'" in error_line(capsys)
 
 
-def test_a_damaged_image_in_the_data_is_named_in_one_line(celeba, tmp_path, capsys):
+def test_a_damaged_image_in_the_data_is_named_in_one_line(celeba, tmp_path, capsys, caplog):
     damaged = tmp_path / "celeba"
     shutil.copytree(celeba, damaged)
-    photo = damaged / "img_align_celeba" / "000005.jpg"
-    photo.write_bytes(photo.read_bytes()[:150])
-    argv = ["fit-vectors", str(damaged), "--model", str(untrained(tmp_path / "m.keras"))]
+    photos = [damaged / "img_align_celeba" / name for name in ("000005.jpg", "000010.jpg")]
+    for photo in photos:
+        photo.write_bytes(photo.read_bytes()[:150])
+    model = untrained(tmp_path / "m.keras")
+    argv = ["fit-vectors", str(damaged), "--model", str(model), "--split", "all"]
     assert main(argv) == 1
     line = error_line(capsys)
-    assert line.startswith(f"dfl fit-vectors: error: cannot read image {photo}: truncated")
-    assert main([*argv, "--skip-bad"]) == 0
+    assert line.startswith(f"dfl fit-vectors: error: cannot read image {photos[0]}: truncated")
+
+    assert main([*argv, "--skip-bad"]) == 0  # each skipped file named once, counted right
+    skipped = [message for message in caplog.messages if "skipped" in message]
+    assert [str(photo) in message for photo, message in zip(photos, skipped)] == [True, True]
+    assert len(skipped) == 2 and skipped[-1].endswith("(2 bad images skipped so far)")
+    info = LatentAttributeModel.from_preset(model).attribute_info("Male")
+    assert info["n_with"] + info["n_without"] == 22
 
 
 def test_a_crash_while_saving_vectors_leaves_the_model_intact(celeba, tmp_path, monkeypatch,
@@ -524,3 +540,31 @@ def test_bad_input_is_one_line_naming_it_and_touches_nothing(argv, message, stat
     assert err.startswith("dfl") and ": error: " in err and message in err, err
     assert hashes(hostile, tiny_file.parent) == before
     assert list(tmp_path.iterdir()) == []  # nothing half-made in the working folder either
+
+
+def test_ctrl_c_is_one_line_that_says_how_to_go_on(monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_command, "run", interrupted)
+    assert main(["train", "DATA", "-o", "m.keras"]) == 130
+    assert capsys.readouterr().err == ("dfl train: interrupted; the same command plus --resume "
+                                       "continues from the last finished epoch\n")
+
+
+@pytest.mark.parametrize("level, argv, message, status", [
+    ("0", ["train", "{h}/faces", "-o", "m.keras", "--epochs", "0"], "--epochs", 2),
+    ("2", ["demo", "--model", "{h}/truncated.keras"], "not a valid .keras file", 1),
+    ("1", ["export", "{m}", "--base", "{h}/afile"], "part of this path is a file", 1),
+])
+def test_as_a_user_runs_it_bad_input_is_one_line_whatever_tf_cpp_min_log_level(
+        level, argv, message, status, hostile, tiny_file, tmp_path):
+    """The user's own TF_CPP_MIN_LOG_LEVEL brings back none of TensorFlow's start-up lines."""
+    before = hashes(hostile, tiny_file.parent)
+    argv = [arg.format(h=hostile, m=tiny_file) for arg in argv]
+    result = subprocess.run([*DFL, *argv], cwd=tmp_path, capture_output=True, text=True,
+                            env={**user_env(), "TF_CPP_MIN_LOG_LEVEL": level}, timeout=120)
+    assert result.returncode == status
+    assert len(result.stderr.splitlines()) == 1 and message in result.stderr, result.stderr
+    assert result.stderr.startswith(f"dfl {argv[0]}: error: ")
+    assert hashes(hostile, tiny_file.parent) == before and list(tmp_path.iterdir()) == []

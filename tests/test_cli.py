@@ -221,7 +221,6 @@ def test_insert_writes_the_edit_beside_each_photo_with_its_provenance(tiny_file,
     (["insert", "{photos}/wide.jpg", "--attr", "Smile=1"], "unknown attribute 'Smile'"),
     (["insert", "{photos}/cut.jpg", "--attr", "A=1"], "cut.jpg: truncated"),
     (["insert", "{photos}/text.png", "--attr", "A=1"], "text.png: not a JPEG, PNG, GIF or BMP"),
-    (["insert", "{photos}/wide.jpg", "--attr", "A=nan"], "must be finite"),
     (["transition", "{photos}/wide.jpg", "{photos}/gone.png"], "no image file"),
     (["latent-map", "{photos}/nowhere", "--attr", "A"], "no data folder"),
     (["grid", "--attrs", "A+Bald"], "unknown attribute 'Bald'"),
@@ -554,8 +553,7 @@ def test_ctrl_c_is_one_line_that_says_how_to_go_on(monkeypatch, capsys):
 
 @pytest.mark.parametrize("level, argv, message, status", [
     ("0", ["train", "{h}/faces", "-o", "m.keras", "--epochs", "0"], "--epochs", 2),
-    ("2", ["demo", "--model", "{h}/truncated.keras"], "not a valid .keras file", 1),
-    ("1", ["export", "{m}", "--base", "{h}/afile"], "part of this path is a file", 1),
+    ("2", ["export", "{m}", "--base", "{h}/afile"], "part of this path is a file", 1),
 ])
 def test_as_a_user_runs_it_bad_input_is_one_line_whatever_tf_cpp_min_log_level(
         level, argv, message, status, hostile, tiny_file, tmp_path):

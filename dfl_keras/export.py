@@ -106,7 +106,7 @@ def _write_saved_model(model, path, raw_images=False):
     assets.mkdir(exist_ok=True)
     (assets / ATTRIBUTE_NAMES_FILE).write_text("".join(f"{n}\n" for n in model.attribute_names))
     if model.face_template is not None:
-        points = np.asarray(model.face_template, np.float64).reshape(5, 2)
+        points = np.asarray(model.face_template, np.float64).reshape(5, 2).tolist()
         (assets / FACE_TEMPLATE_FILE).write_text("".join(f"{x!r} {y!r}\n" for x, y in points))
 
 

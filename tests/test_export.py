@@ -16,6 +16,7 @@ from helpers import random_images, tiny_model
 from dfl_keras import export
 from dfl_keras.export import export_serving
 from dfl_keras.photos import CELEBA_HQ_TEMPLATE
+from dfl_keras.serving import load_face_template
 from dfl_keras.photos.edit import _resize as resize_change
 
 NAMES = ["Smiling", "Eyeglasses", "Bald"]
@@ -129,6 +130,7 @@ def test_layout_is_what_tf_serving_loads(exported):
     assert sorted(os.listdir(exported.parent)) == ["1"]  # no temporary directory left
     assert (exported / "saved_model.pb").is_file() and (exported / "variables").is_dir()
     assert (exported / "assets" / "attribute_names.txt").read_text().splitlines() == NAMES
+    np.testing.assert_array_equal(load_face_template(exported), CELEBA_HQ_TEMPLATE)  # exactly
 
 
 def _write_expected(edited, data):

@@ -67,3 +67,32 @@ def test_bad_photos_and_points_are_refused_in_one_line():
         serving.align_face(photo, points[:4], CELEBA_HQ_TEMPLATE)
     with pytest.raises(ValueError, match="crops must be square"):
         serving.edit_aligned_request(np.zeros((4, 5, 3)), [1.0])
+
+
+def test_the_served_photo_edit_matches_the_library_s(tmp_path):
+    """align_face -> edit_aligned -> paste_face, as docs/serving.md shows it, against
+    photos.edit on the same face: equal but for where the crop is resampled to S."""
+    import tensorflow as tf
+
+    from dfl_keras import LatentAttributeModel
+    from dfl_keras.export import export_serving
+    from dfl_keras.photos import Face, edit
+
+    model = LatentAttributeModel.from_preset("dfl_celeba64")
+    loaded = tf.saved_model.load(str(export_serving(model, tmp_path)))
+    names, template = serving.load_attribute_names(tmp_path / "dfl" / "1"), model.face_template
+    photo, points = photo_and_landmarks(8, 15, 150)
+    crop, matrix = serving.align_face(photo, points, template)
+    request = serving.edit_aligned_request(crop, {"Eyeglasses": 1.5}, attribute_names=names)
+    (row,) = request["instances"]
+    answer = loaded.signatures["edit_aligned"](
+        crops=tf.constant([row["crops"]]), coefficients=tf.constant([row["coefficients"]]))
+    served = serving.paste_face(photo, crop, answer["images"].numpy()[0], matrix, template)
+    library = edit(model, photo, "Eyeglasses", faces=[Face.from_landmarks(points)],
+                   strength=1.5).photo
+    changed = np.abs(library.astype(int) - photo).max(-1) > 0
+    difference = np.abs(served.astype(int) - library)[changed]
+    assert changed.mean() > 0.05 and np.abs(library.astype(int) - photo)[changed].mean() > 5
+    assert difference.mean() < 1.0 and np.percentile(difference, 99) <= 6, (
+        difference.mean(), np.percentile(difference, 99))
+    assert (served[~changed] == photo[~changed]).mean() > 0.99

@@ -142,3 +142,13 @@ def test_grid_and_transition_work_on_faces_found_in_photos(model_file, pictures,
     assert main(["grid", empty, "--model", model_file, "-o", str(tmp_path / "e.png")]) == 1
     assert "empty.png: no face found" in capsys.readouterr().err
     assert not (tmp_path / "e.png").exists()
+
+
+def test_options_that_contradict_each_other_are_refused(model_file, tmp_path, capsys):
+    Image.new("RGB", (40, 40)).save(tmp_path / "face.png")
+    photo = str(tmp_path / "face.png")
+    for extra, message in ((["--attr", "A=1", "--strength", "auto"], "drop =T from --attr A"),
+                           (["--attr", "A", "--no-align", "--show-faces"], "does not go with")):
+        assert main(["insert", photo, *extra, "--model", model_file]) == 1
+        assert message in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["face.png"]

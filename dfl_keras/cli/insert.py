@@ -25,8 +25,9 @@ def add_arguments(parser):
                         metavar="NAME[=T]", help="an attribute and its strength (negative "
                         "removes it; without =T the model's calibrated t); repeatable")
     parser.add_argument("--strength", choices=("calibrated", "auto"), default="calibrated",
-                        help="for attributes without =T: the calibrated t (default), or auto: "
-                        "per face the smallest t at which the judge sees the attribute")
+                        help="t of the attributes given without =T: the calibrated t (default), "
+                        "or auto: per face the smallest t at which the judge sees the attribute "
+                        "(give no =T with it)")
     parser.add_argument("--judge", default=DEFAULT_JUDGE,
                         help="the judge of --strength auto (default: %(default)s)")
     parser.add_argument("--detail", choices=DETAILS, default="keep",
@@ -132,9 +133,11 @@ def write_faces_picture(path, photo, faces, source):
 
 def _edits(faces):
     """Bald=+1.20 when every face got that t, Bald=+0.50/+1.25 (in face order) when not."""
-    return ", ".join(
-        f"{name}=" + "/".join(dict.fromkeys(f"{face.t[name]:+.2f}" for face in faces))
-        for name in faces[0].t)
+    def per_face(name):
+        values = [f"{face.t[name]:+.2f}" for face in faces]
+        return values[0] if len(set(values)) == 1 else "/".join(values)
+
+    return ", ".join(f"{name}={per_face(name)}" for name in faces[0].t)
 
 
 def _insert_centre_crops(model, label, paths, targets, args):

@@ -41,7 +41,8 @@ def main():
     for name in args.models:
         start = time.time()
         model = LatentAttributeModel.from_preset(name)
-        results[name] = measure(model, judge, args.data.format(size=model.image_size), args.images)
+        images, labels = held_out(args.data.format(size=model.image_size), model.image_size, args.images)
+        results[name] = measure(model, judge, images, labels)
         results[name]["seconds"] = round(time.time() - start, 1)
         print(name, json.dumps(results[name]), flush=True)
     print_table(results)
@@ -50,15 +51,19 @@ def main():
             json.dump(results, f, indent=2)
 
 
-def measure(model, judge, root, n):
-    held_out = data.celeba_folder(root, "test", image_size=model.image_size, take=n)
-    images, labels = next(iter(held_out.batch(n)))
-    images = images.numpy()
+def held_out(root, image_size, n):
+    """The first n held-out images (numpy) and their labels {name: (n,) 0/1}."""
+    images, labels = next(iter(data.celeba_folder(root, "test", image_size=image_size, take=n).batch(n)))
+    return images.numpy(), {name: values.numpy() for name, values in labels.items()}
+
+
+def measure(model, judge, images, labels):
+    """Everything this benchmark reports for one model on labelled images."""
     reconstructions = np.asarray(model.reconstruct(images))
     codes = np.asarray(model.encode(images))
     photo_features = evaluate.judge_features(judge, images)
     fake_features = evaluate.judge_features(judge, reconstructions)
-    truth = np.stack([labels[a].numpy() for a in evaluate.ATTGAN_ATTRIBUTES], 1).astype(bool)
+    truth = np.stack([labels[a] for a in evaluate.ATTGAN_ATTRIBUTES], 1).astype(bool)
     columns = [judge.attributes.index(a) for a in evaluate.ATTGAN_ATTRIBUTES]
     accuracy = {kind: float(np.mean(judge.predict_labels(x)[:, columns] == truth))
                 for kind, x in (("photos", images), ("reconstructions", reconstructions))}
@@ -69,7 +74,7 @@ def measure(model, judge, root, n):
         "frechet": evaluate.frechet_distance(fake_features, photo_features),
         "judge_accuracy_photos": accuracy["photos"],
         "judge_accuracy_reconstructions": accuracy["reconstructions"],
-        "auc": {a: evaluate.vector_auc(model, codes, labels[a].numpy(), a) for a in AUC_ATTRIBUTES},
+        "auc": {a: evaluate.vector_auc(model, codes, labels[a], a) for a in AUC_ATTRIBUTES},
     }
 
 

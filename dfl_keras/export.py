@@ -15,6 +15,17 @@ order, d = latent_dim; images are float32 in [0, 1]):
     decode             z (N,d)                                  -> images
     reconstruct        images                                   -> images
     attribute_names    no input                                 -> attribute_names (K,)
+    edit_aligned       crops (N,n,n,3) any n, coefficients (N,K) -> images (N,n,n,3)
+
+and, for a model with a face template (photos), ``face_template`` (no input ->
+face_template (5, 2), unit coordinates), also written to assets/face_template.txt.
+
+edit_aligned is the photo path's detail="keep" on aligned crops: crop +
+upsampled(psi(z + sum t v) - psi(z)), clipped to [0, 1], so t = 0 returns the
+crop. Crops are float32 in [0, 1] at the face's own resolution (dfl_keras.serving.align_face
+makes them from a photo and 5 landmarks, and paste_face puts the answer back).
+Every inserting signature refuses |t| beyond the library's bound (inputs.check_strength:
+10x the vector's calibrated t, or 10) with InvalidArgumentError.
 
 and with ``raw_images=True``:
 
@@ -35,8 +46,11 @@ import numpy as np
 import tensorflow as tf
 
 from dfl_keras.data import images as image_files
+from dfl_keras.inputs import STRENGTH_FACTOR, UNCALIBRATED_STRENGTH
 
 ATTRIBUTE_NAMES_FILE = "attribute_names.txt"
+FACE_TEMPLATE_FILE = "face_template.txt"  # 5 lines "x y", unit coordinates, LANDMARKS order
+MAX_CHANGE_SIDE = 1024  # as photos.edit: the change is smooth, finer adds memory, not detail
 
 
 def export_serving(model, base, name="dfl", version=None, overwrite=False, raw_images=False):
@@ -91,6 +105,9 @@ def _write_saved_model(model, path, raw_images=False):
     assets = path / "assets"
     assets.mkdir(exist_ok=True)
     (assets / ATTRIBUTE_NAMES_FILE).write_text("".join(f"{n}\n" for n in model.attribute_names))
+    if model.face_template is not None:
+        points = np.asarray(model.face_template, np.float64).reshape(5, 2).tolist()
+        (assets / FACE_TEMPLATE_FILE).write_text("".join(f"{x!r} {y!r}\n" for x, y in points))
 
 
 def endpoints(model, raw_images=False):
@@ -103,6 +120,7 @@ def endpoints(model, raw_images=False):
     vectors = np.reshape([model.attribute_vector(n) for n in names], (len(names), model.latent_dim))
     vectors = vectors.astype(np.float32)
     valid = ", ".join(names) or "none yet"
+    limits = np.float32([_strength_limit(model, n) for n in names])
 
     def attribute_names():
         return {"attribute_names": tf.constant(names, tf.string, shape=[len(names)])}
@@ -116,9 +134,34 @@ def endpoints(model, raw_images=False):
     def reconstruct(images):
         return decode(model.latent_code(images))
 
+    def offsets(coefficients):
+        """sum_i t_i v_i, refusing the t the library refuses (inputs.check_strength)."""
+        within = tf.reduce_all(tf.abs(coefficients) <= limits)  # NaN is not within
+        tf.debugging.Assert(within, [
+            f"coefficients beyond the bound |t| <= {', '.join(f'{x:g}' for x in limits)} (10x "
+            f"the calibrated t, or 10) for {valid}: codes that far out decode to posterised "
+            "colour blocks. Received: coefficients=", coefficients], summarize=64)
+        return tf.matmul(coefficients, vectors)
+
     def insert(images, coefficients):
         _same_batch(images=images, coefficients=coefficients)
-        return decode(model.latent_code(images) + tf.matmul(coefficients, vectors))
+        return decode(model.latent_code(images) + offsets(coefficients))
+
+    def edit_aligned(crops, coefficients):
+        """The keep path: the crop plus the decoder's change, upsampled to the crop's size."""
+        _same_batch(crops=crops, coefficients=coefficients)
+        small = tf.image.resize(crops, (size, size), antialias=True)
+        z = model.latent_code(small)
+        change = model.decoder(z + offsets(coefficients), training=False) - model.decoder(
+            z, training=False)
+        side = tf.shape(crops)[1:3]
+        change = tf.image.resize(change, tf.minimum(side, MAX_CHANGE_SIDE), method="bicubic",
+                                 antialias=True)
+        change = tf.image.resize(change, side)  # a no-op below MAX_CHANGE_SIDE
+        return {"images": tf.clip_by_value(crops + change, 0.0, 1.0)}
+
+    def face_template():
+        return {"face_template": tf.constant(np.float32(model.face_template).reshape(5, 2))}
 
     def insert_named(images, attribute, t):
         _same_batch(images=images, attribute=attribute, t=t)
@@ -171,7 +214,10 @@ def endpoints(model, raw_images=False):
         "decode": (decode, spec((None, model.latent_dim), "z")),
         "reconstruct": (reconstruct, images),
         "attribute_names": (attribute_names,),
+        "edit_aligned": (edit_aligned, spec((None, None, None, 3), "crops"), coefficients),
     }
+    if model.face_template is not None:
+        table["face_template"] = (face_template,)
     if raw_images:
         table |= {
             "insert_bytes": (insert_bytes, encoded, coefficients),
@@ -180,6 +226,12 @@ def endpoints(model, raw_images=False):
             "reconstruct_uint8": (reconstruct_uint8, pixels),
         }
     return table
+
+
+def _strength_limit(model, name):
+    """The largest |t| inputs.check_strength allows for a vector."""
+    calibrated = model.attribute_info(name).get("t")
+    return STRENGTH_FACTOR * abs(calibrated) if calibrated else UNCALIBRATED_STRENGTH
 
 
 def _same_batch(**inputs):

@@ -72,15 +72,21 @@ def psnr(images, reconstructions):
     return tf.image.psnr(images, reconstructions, max_val=1.0)
 
 
-def feature_loss(feature_maps, images, reconstructions):
+class FeatureLoss:
     """Mean squared difference of a feature network's maps, summed over its maps, shape (N,).
 
     The feature-consistent VAE idea (DFC-VAE): pixels forgive blur, features
     that detect edges, teeth and frames do not. ``feature_maps`` maps images to
     a list of (N, h, w, c) maps, e.g. ``AttributeJudge.feature_maps()``, a
-    network trained here on CelebA in place of ImageNet's VGG.
+    network trained here on CelebA in place of ImageNet's VGG. A plain object,
+    not a layer, so a model holding it neither trains nor saves the network.
     """
-    targets = [tf.stop_gradient(m) for m in feature_maps(images)]
-    terms = [tf.reduce_mean(tf.square(target - m), axis=[1, 2, 3])
-             for target, m in zip(targets, feature_maps(reconstructions))]
-    return tf.add_n(terms)
+
+    def __init__(self, feature_maps):
+        self.feature_maps = feature_maps
+
+    def __call__(self, images, reconstructions):
+        targets = [tf.stop_gradient(m) for m in self.feature_maps(images)]
+        terms = [tf.reduce_mean(tf.square(target - m), axis=[1, 2, 3])
+                 for target, m in zip(targets, self.feature_maps(reconstructions))]
+        return tf.add_n(terms)

@@ -21,13 +21,14 @@ DESCRIPTION = (
 )
 
 
-def provenance(model=None, edits=None, source=None):
+def provenance(model=None, edits=None, source=None, faces=None):
     """The provenance fields of an image.
 
     Args:
         model: what made it, e.g. ``model_label(path)``.
         edits: a dict {attribute: t} (written ``Bald=+1.20, Smiling=+0.80``) or text.
         source: the photo it was made from, if any.
+        faces: the faces edited in it (photos.FaceEdit: box and t), written by format_faces.
     """
     info = {"Software": f"dfl_keras {__version__}", "Description": DESCRIPTION}
     if model:
@@ -36,12 +37,26 @@ def provenance(model=None, edits=None, source=None):
         info["Edits"] = edits if isinstance(edits, str) else format_edits(edits)
     if source:
         info["Source"] = str(source)
+    if faces:
+        info["Faces"] = format_faces(faces)
     return info
 
 
 def format_edits(edits):
     """{"Bald": 1.2, "Smiling": 0.8} -> "Bald=+1.20, Smiling=+0.80"."""
     return ", ".join(f"{name}={float(t):+.2f}" for name, t in edits.items())
+
+
+def format_faces(faces):
+    """Each edited face's box (photo pixels) and t: "1: box 10,12,80,95 Bald=+1.20; 2: ...".
+
+    Example:
+        >>> from types import SimpleNamespace as Face
+        >>> format_faces([Face(box=(10.2, 12, 80, 95.4), t={"Bald": 1.2})])
+        '1: box 10,12,80,95 Bald=+1.20'
+    """
+    return "; ".join(f"{number}: box {','.join(str(round(v)) for v in face.box)} "
+                     f"{format_edits(face.t)}" for number, face in enumerate(faces, 1))
 
 
 def model_label(path):

@@ -5,6 +5,11 @@ dfl_keras, and can copy this one file. Each ``*_request`` returns the JSON body
 (a dict) for ``POST /v1/models/<name>:predict``, in TF Serving's row format
 (``"instances"``: one object per image) or columnar format (``"inputs"``).
 Mistakes are caught here, with the fix in the message, before a server sees them.
+
+For photos the client holds the geometry and the server the networks: find
+the 5 landmarks of a face with any detector, ``align_face`` cuts its aligned
+crop, ``edit_aligned_request`` sends it, and ``paste_face`` adds the answer
+back under the soft face mask (see docs/serving.md).
 """
 
 import base64
@@ -24,6 +29,10 @@ IMAGE_SIGNATURES = {
     "reconstruct": (False, "float"),
     "reconstruct_uint8": (False, "uint8"),
 }
+FACE_TEMPLATE_FILE = "face_template.txt"  # in an export's assets: 5 lines "x y" (unit coordinates)
+# The soft face mask of dfl_keras.photos.face_mask, repeated so this file works alone
+# (tests/test_serving_photos.py checks that the two paste alike).
+MASK_FEATHER, MASK_ALONG, MASK_ACROSS = 0.3, 0.95, 1.4
 
 
 def predict_request(
@@ -98,6 +107,103 @@ def bytes_request(images, coefficients=None, attribute_names=None, format="insta
         return _body("reconstruct_bytes", inputs, format)
     inputs["coefficients"] = _coefficient_matrix(coefficients, attribute_names, len(data))
     return _body("insert_bytes", inputs, format)
+
+
+def edit_aligned_request(crops, coefficients, attribute_names=None, format="instances"):
+    """A request for ``edit_aligned``: aligned crops (n, n, 3) or (N, n, n, 3), float32 in
+    [0, 1] at any n (e.g. from align_face), and coefficients as for predict_request."""
+    batch = np.asarray(crops)
+    batch = batch[None] if batch.ndim == 3 else batch
+    if batch.ndim != 4 or batch.shape[-1] != 3 or batch.shape[1] != batch.shape[2]:
+        raise ValueError(f"crops must be square, (n, n, 3) or (N, n, n, 3), got {np.shape(crops)}.")
+    batch = _image_batch(batch, "float")
+    inputs = {"crops": batch,
+              "coefficients": _coefficient_matrix(coefficients, attribute_names, len(batch))}
+    return _body("edit_aligned", inputs, format)
+
+
+def load_face_template(path):
+    """The model's face template (5, 2) in unit coordinates, from an export's assets.
+
+    ``path`` is a version directory or its assets/face_template.txt (there when
+    the model had a template). The ``face_template`` signature returns the same.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "assets" / FACE_TEMPLATE_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"no face template at {path}: export a model that has one "
+                                "(dfl_keras.photos.fit_template)")
+    return np.loadtxt(path, dtype=np.float64).reshape(5, 2)
+
+
+def align_face(photo, landmarks, template):
+    """A face's aligned crop at its own resolution, and the matrix that places it in the photo.
+
+    The least-squares similarity from the 5 landmarks (x, y photo pixels: left
+    eye, right eye, nose, mouth left, mouth right) to the template frames the
+    face as the model's training images were; the crop is sampled bilinearly.
+
+    Args:
+        photo: uint8 (H, W, 3).
+        landmarks: (5, 2), from any detector.
+        template: (5, 2) unit coordinates (load_face_template).
+
+    Returns:
+        (crop float32 (n, n, 3) in [0, 1], matrix 3x3 photo -> unit crop coordinates).
+
+    Example:
+        >>> photo = np.zeros((200, 200, 3), np.uint8)
+        >>> points = [[80, 90], [120, 90], [100, 110], [85, 130], [115, 130]]
+        >>> template = [[.38, .47], [.62, .48], [.5, .63], [.39, .73], [.61, .72]]
+        >>> crop, matrix = align_face(photo, points, template)
+        >>> crop.shape
+        (157, 157, 3)
+    """
+    pixels = _photo_pixels(photo)
+    matrix = _similarity_fit(landmarks, template)
+    side = max(1, int(round(1 / np.sqrt(abs(np.linalg.det(matrix[:2, :2]))))))
+    unit = (np.stack(np.meshgrid(np.arange(side), np.arange(side)), -1) + 0.5) / side
+    where = _apply(np.linalg.inv(matrix), unit) - 0.5  # photo pixel indices
+    crop = _sample(pixels.astype(np.float32) / 255, where, clamp=True)
+    return np.clip(crop, 0, 1).astype(np.float32), matrix
+
+
+def paste_face(photo, crop, edited, matrix, template):
+    """The photo with the change ``edited - crop`` added under the soft face mask, uint8.
+
+    Pixels outside the mask are returned unchanged, so t = 0 returns the photo.
+
+    Args:
+        photo: uint8 (H, W, 3), the photo the crop came from.
+        crop, edited: the aligned crop sent and the crop edit_aligned returned (n, n, 3).
+        matrix, template: from align_face.
+
+    Example:
+        >>> photo = np.zeros((200, 200, 3), np.uint8)
+        >>> points = [[80, 90], [120, 90], [100, 110], [85, 130], [115, 130]]
+        >>> template = [[.38, .47], [.62, .48], [.5, .63], [.39, .73], [.61, .72]]
+        >>> crop, matrix = align_face(photo, points, template)
+        >>> int(paste_face(photo, crop, crop + 0.5, matrix, template).max())
+        128
+    """
+    pixels = _photo_pixels(photo)
+    change = np.asarray(edited, np.float32) - np.asarray(crop, np.float32)
+    side = change.shape[0]
+    corners = _apply(np.linalg.inv(matrix), [[0, 0], [1, 0], [0, 1], [1, 1]])
+    x0, y0 = np.maximum(np.floor(corners.min(0)).astype(int) - 2, 0)
+    x1, y1 = np.minimum(np.ceil(corners.max(0)).astype(int) + 2, pixels.shape[1::-1])
+    out = pixels.copy()
+    if x1 <= x0 or y1 <= y0:
+        return out
+    grid = np.stack(np.meshgrid(np.arange(x0, x1), np.arange(y0, y1)), -1) + 0.5
+    unit = _apply(matrix, grid)
+    weight = _mask_at(template, unit)[..., None]
+    moved = _sample(change, unit * side - 0.5, clamp=False)
+    region = pixels[y0:y1, x0:x1].astype(np.float32)
+    edited_region = np.clip(np.round(region + 255 * weight * moved), 0, 255).astype(np.uint8)
+    out[y0:y1, x0:x1] = np.where(weight > 0, edited_region, pixels[y0:y1, x0:x1])
+    return out
 
 
 def parse_response(response):
@@ -235,6 +341,66 @@ def _check_names(names, attribute_names):
             known = ", ".join(attribute_names) or "none yet"
             raise ValueError(f"unknown attribute {name!r}; the model has: {known}. "
                              f"Received: attributes={list(names)!r}")
+
+
+def _photo_pixels(photo):
+    pixels = np.asarray(photo)
+    if pixels.ndim != 3 or pixels.shape[-1] != 3 or pixels.dtype != np.uint8:
+        raise ValueError(f"photo must be uint8 (H, W, 3) RGB pixels, got {pixels.dtype} "
+                         f"{pixels.shape}.")
+    return pixels
+
+
+def _similarity_fit(source, target):
+    """Least-squares 3x3 similarity taking source points (5, 2) to target points."""
+    source, target = np.asarray(source, np.float64), np.asarray(target, np.float64)
+    if source.shape != (5, 2) or target.shape != (5, 2):
+        raise ValueError(f"landmarks and template must be (5, 2) points, got {source.shape} "
+                         f"and {target.shape}.")
+    x, y = source[:, 0], source[:, 1]
+    one, zero = np.ones_like(x), np.zeros_like(x)
+    rows = np.concatenate([np.stack([x, -y, one, zero], 1), np.stack([y, x, zero, one], 1)])
+    (a, b, c, d), *_ = np.linalg.lstsq(rows, np.concatenate([target[:, 0], target[:, 1]]),
+                                       rcond=None)
+    return np.array([[a, -b, c], [b, a, d], [0, 0, 1]])
+
+
+def _apply(matrix, points):
+    points = np.asarray(points, np.float64)
+    return points @ matrix[:2, :2].T + matrix[:2, 2]
+
+
+def _sample(image, where, clamp):
+    """image (h, w, c) sampled bilinearly at pixel indices where (..., 2) = (x, y); outside it,
+    the nearest edge pixel (clamp) or 0."""
+    h, w = image.shape[:2]
+    x, y = where[..., 0], where[..., 1]
+    if clamp:
+        x, y = np.clip(x, 0, w - 1), np.clip(y, 0, h - 1)
+    left, top = np.floor(x).astype(int), np.floor(y).astype(int)
+    fx, fy = (x - left)[..., None], (y - top)[..., None]
+    total = 0
+    for dx, dy, share in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)),
+                          (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+        column, row = left + dx, top + dy
+        inside = ((column >= 0) & (column < w) & (row >= 0) & (row < h))[..., None]
+        value = image[np.clip(row, 0, h - 1), np.clip(column, 0, w - 1)]
+        total = total + share * np.where(inside, value, 0)
+    return total.astype(np.float32)
+
+
+def _mask_at(template, unit):
+    """dfl_keras.photos.face_mask evaluated at unit points (..., 2): 1 on the face, 0 outside."""
+    points = np.asarray(template, np.float64).reshape(5, 2)
+    eyes, mouth = points[:2].mean(0), points[3:].mean(0)
+    eye_line = points[1] - points[0]
+    distance = np.linalg.norm(eye_line)
+    cos, sin = eye_line / distance
+    dx, dy = unit[..., 0] - (eyes[0] + mouth[0]) / 2, unit[..., 1] - (eyes[1] + mouth[1]) / 2
+    along, across = dx * cos + dy * sin, -dx * sin + dy * cos
+    radius = np.hypot(along / (MASK_ALONG * distance), across / (MASK_ACROSS * distance))
+    ramp = np.clip((1 - radius) / MASK_FEATHER, 0, 1)
+    return (ramp * ramp * (3 - 2 * ramp)).astype(np.float32)
 
 
 def _check_finite(what, values):

@@ -1,18 +1,19 @@
-"""Reproduce the shipped editors: train, fit all 40 vectors, measure.
+"""Reproduce the shipped editor: train, fit all 40 vectors, measure.
 
     python scripts/train_dfl_celeba.py --image-size 64    # saved_models/dfl_celeba64.keras
-    python scripts/train_dfl_celeba.py --image-size 128   # saved_models/dfl_celeba128.keras
+    python scripts/train_dfl_celeba.py --image-size 128   # a 128 px editor (not shipped yet)
 
 Trains the default LatentAttributeModel on CelebA-HQ images 1..27000
-(../shared/data/celeba_hq_<size>) in
-two stages: --epochs of cosine-decayed Adam without the covariance penalty
-(its noisy batch estimate slows early learning: from scratch it cost 0.6 dB),
-then --isotropic-epochs with it, which makes the codes' covariance close to
-the identity. --stage1 MODEL skips the first stage and starts from a model
-trained that way. Checkpoints and BackupAndRestore live in --work, so a killed
-run resumes. Then it fits the 40 attribute vectors on the same images and
-measures held-out (27001..30000) PSNR/SSIM and the ROC AUC of dot(z, v) per
-attribute. The numbers land in <work>/metrics.json for the model card.
+(../shared/data/celeba_hq_<size>) in two stages: --epochs of cosine-decayed
+Adam without the covariance penalty (its noisy batch estimate slows early
+learning: from scratch it cost 0.6 dB), then --isotropic-epochs with it, which
+makes the codes' covariance close to the identity. --stage1 MODEL skips the
+first stage and starts from a model trained that way. --perceptual-weight adds
+the judge's feature loss to both stages. Checkpoints, logs and backups live in
+--work, so a killed run resumes. Then it fits the 40 attribute vectors on the
+same images and measures held-out (27001..30000) PSNR/SSIM and the ROC AUC of
+dot(z, v) per attribute. The numbers land in <work>/metrics.json for the model
+card.
 """
 
 import argparse
@@ -27,7 +28,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import dfl_keras as dfl  # noqa: E402
-from dfl_keras import evaluate  # noqa: E402
+from dfl_keras import evaluate, training  # noqa: E402
 
 
 def main():
@@ -42,6 +43,8 @@ def main():
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--isotropic-learning-rate", type=float, default=3e-4)
     parser.add_argument("--covariance-weight", type=float, default=1e-4)
+    parser.add_argument("--perceptual-weight", type=float, default=0.0,
+                        help="weight of the judge's feature loss in both stages (0: off)")
     parser.add_argument("--latent-dim", type=int, default=128)
     parser.add_argument("--stage1", default=None, help="a model from the first stage: skip it")
     parser.add_argument("--seed", type=int, default=0)
@@ -87,19 +90,10 @@ def train_stage(model, train, held_out, epochs, learning_rate, covariance_weight
     work.mkdir(parents=True, exist_ok=True)
     steps = 27000 // args.batch_size
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, epochs * steps, alpha=0.01)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), covariance_weight=covariance_weight)
-    model.fit(
-        train,
-        epochs=epochs,
-        validation_data=held_out.take(4),
-        shuffle=False,
-        callbacks=[
-            keras.callbacks.BackupAndRestore(str(work / "backup")),
-            keras.callbacks.ModelCheckpoint(str(work / "latest.keras")),
-            keras.callbacks.CSVLogger(str(work / "log.csv"), append=True),
-        ],
-        verbose=2,
-    )
+    model.compile(optimizer=keras.optimizers.Adam(schedule), covariance_weight=covariance_weight,
+                  perceptual_weight=args.perceptual_weight)
+    model.fit(train, epochs=epochs, validation_data=held_out.take(4), shuffle=False,
+              callbacks=training.run_callbacks(work / "latest.keras"), verbose=2)
 
 
 def held_out_metrics(model, held_out):

@@ -25,6 +25,7 @@ from PIL import Image, ImageOps
 from dfl_keras import AttributeJudge, LatentAttributeModel, images_io, presets
 from dfl_keras.cli import build_parser, main
 from dfl_keras.cli import train as train_command
+from dfl_keras.photos import CELEBA_HQ_TEMPLATE
 from dfl_keras.provenance import read_provenance
 
 # The installed `dfl` script calls dfl_keras_cli.main; running that module spares the tests a
@@ -61,9 +62,10 @@ def error_line(capsys):
 
 @pytest.fixture(scope="module")
 def tiny_file(tmp_path_factory):
-    """A saved tiny model with vectors "A" and "B" and a code distribution."""
+    """A saved tiny model with vectors "A" and "B", a code distribution and a face template."""
     keras.utils.set_random_seed(0)
     model = tiny_model()
+    model.face_template = CELEBA_HQ_TEMPLATE
     model.fit(random_images(32), epochs=1, batch_size=8, verbose=0)
     model.fit_attribute_vectors(labelled_dataset(32)[2], ["A", "B"], verbose=0)
     path = tmp_path_factory.mktemp("model") / "tiny.keras"
@@ -199,7 +201,7 @@ def test_every_command_has_help(capsys):
 
 def test_insert_writes_the_edit_beside_each_photo_with_its_provenance(tiny_file, photos, tmp_path):
     argv = ["insert", str(photos / "wide.jpg"), str(photos / "tall.png"), "--attr", "A=1.2",
-            "--attr", "B=-0.5", "--model", str(tiny_file)]
+            "--attr", "B=-0.5", "--model", str(tiny_file), "--no-align"]
     assert main(argv) == 0
     model = LatentAttributeModel.from_preset(tiny_file)
     for photo in (photos / "wide.jpg", photos / "tall.png"):
@@ -213,14 +215,17 @@ def test_insert_writes_the_edit_beside_each_photo_with_its_provenance(tiny_file,
 
     out = tmp_path / "edited"
     assert main(["insert", str(photos / "wide.jpg"), "--attr", "A", "--model", str(tiny_file),
-                 "-o", str(out)]) == 0
+                 "-o", str(out), "--no-align"]) == 0
     assert read_provenance(out / "wide.dfl.png")["Edits"] == "A=+1.00"
 
 
 @pytest.mark.parametrize("argv, message", [
     (["insert", "{photos}/wide.jpg", "--attr", "Smile=1"], "unknown attribute 'Smile'"),
-    (["insert", "{photos}/cut.jpg", "--attr", "A=1"], "cut.jpg: truncated"),
-    (["insert", "{photos}/text.png", "--attr", "A=1"], "text.png: not a JPEG, PNG, GIF or BMP"),
+    (["insert", "{photos}/cut.jpg", "--attr", "A=1"], "cut.jpg: Truncated File Read"),
+    (["insert", "{photos}/text.png", "--attr", "A=1"], "cannot identify image file"),
+    (["insert", "{photos}/cut.jpg", "--attr", "A=1", "--no-align"], "cut.jpg: truncated"),
+    (["insert", "{photos}/text.png", "--attr", "A=1", "--no-align"],
+     "text.png: not a JPEG, PNG, GIF or BMP"),
     (["transition", "{photos}/wide.jpg", "{photos}/gone.png"], "no image file"),
     (["latent-map", "{photos}/nowhere", "--attr", "A"], "no data folder"),
     (["grid", "--attrs", "A+Bald"], "unknown attribute 'Bald'"),
@@ -319,12 +324,12 @@ def test_grid_transition_and_latent_map_write_pictures_with_provenance(tiny_file
                                                                        tmp_path):
     model, wide, tall = str(tiny_file), str(photos / "wide.jpg"), str(photos / "tall.png")
     assert main(["grid", wide, tall, "--attrs", "A", "A+B", "--t", "0", "1", "--model", model,
-                 "-o", str(tmp_path / "g.png")]) == 0
+                 "-o", str(tmp_path / "g.png"), "--no-align"]) == 0
     info = read_provenance(tmp_path / "g.png")
     assert info["Edits"] == "A; A+B at t = 0, 1" and info["Source"] == f"{wide}, {tall}"
 
     assert main(["transition", wide, tall, "--steps", "5", "--scale", "2", "--model", model,
-                 "-o", str(tmp_path / "t.gif")]) == 0
+                 "-o", str(tmp_path / "t.gif"), "--no-align"]) == 0
     gif = Image.open(tmp_path / "t.gif")
     assert gif.n_frames == 8 and gif.size == (2 * SIZE, 2 * SIZE)  # 5 frames there, 3 back
     assert read_provenance(tmp_path / "t.gif")["Source"] == "wide.jpg -> tall.png"

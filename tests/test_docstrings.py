@@ -5,7 +5,7 @@ import doctest
 import pytest
 
 import dfl_keras
-from dfl_keras import errors, export, presets
+from dfl_keras import errors, export, presets, provenance, serving
 from dfl_keras.data import celeba, loading, pipeline
 
 PUBLIC = [
@@ -20,6 +20,9 @@ PUBLIC = [
     loading.load,
     celeba.celeba_folder,
     pipeline.image_dataset,
+    provenance.format_faces,
+    serving.align_face,
+    serving.paste_face,
 ]
 
 

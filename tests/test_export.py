@@ -15,6 +15,9 @@ from helpers import random_images, tiny_model
 
 from dfl_keras import export
 from dfl_keras.export import export_serving
+from dfl_keras.photos import CELEBA_HQ_TEMPLATE
+from dfl_keras.serving import load_face_template
+from dfl_keras.photos.edit import _resize as resize_change
 
 NAMES = ["Smiling", "Eyeglasses", "Bald"]
 SIGNATURES = [
@@ -28,6 +31,8 @@ SIGNATURES = [
     "reconstruct_bytes",
     "insert_uint8",
     "reconstruct_uint8",
+    "edit_aligned",
+    "face_template",
 ]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
@@ -62,6 +67,18 @@ for name, outputs in answers.items():
     key = "z" if name == "encode" else "images"
     assert list(outputs) == [key], (name, list(outputs))
     np.testing.assert_allclose(outputs[key], data[name], atol=1e-5, err_msg=name)
+crops = call("edit_aligned", crops=data["crops"], coefficients=coefficients[:2])
+assert list(crops) == ["images"], list(crops)
+np.testing.assert_allclose(crops["images"], data["edit_aligned"], atol=2e-5, err_msg="edit_aligned")
+unedited = call("edit_aligned", crops=data["crops"], coefficients=0 * coefficients[:2])["images"]
+np.testing.assert_array_equal(unedited, data["crops"])  # t = 0 returns the crop
+template = call("face_template")["face_template"]
+np.testing.assert_allclose(template, data["template"], atol=1e-6)
+try:
+    call("edit_aligned", crops=data["crops"][:1], coefficients=np.float32([[0, 10.5, 0]]))
+    raise SystemExit("a t beyond the library's bound was accepted")
+except tf.errors.InvalidArgumentError as error:
+    assert "coefficients beyond the bound |t| <= 10, 10, 10" in error.message, error.message
 names = call("attribute_names")["attribute_names"]
 assert [n.decode() for n in names] == data["names"].tolist(), names
 try:
@@ -99,6 +116,7 @@ def edited():
     rng = np.random.default_rng(1)
     for name in NAMES:
         model.set_attribute_vector(name, rng.normal(size=model.latent_dim))
+    model.face_template = CELEBA_HQ_TEMPLATE
     return model
 
 
@@ -112,6 +130,7 @@ def test_layout_is_what_tf_serving_loads(exported):
     assert sorted(os.listdir(exported.parent)) == ["1"]  # no temporary directory left
     assert (exported / "saved_model.pb").is_file() and (exported / "variables").is_dir()
     assert (exported / "assets" / "attribute_names.txt").read_text().splitlines() == NAMES
+    np.testing.assert_array_equal(load_face_template(exported), CELEBA_HQ_TEMPLATE)  # exactly
 
 
 def _write_expected(edited, data):
@@ -129,6 +148,7 @@ def _write_expected(edited, data):
     as_dict = {name: coefficients[:, k] for k, name in enumerate(NAMES)}
     named = {name: np.where(attribute == name, t, 0) for name in NAMES}
     z = edited.encode(images)
+    crops = np.random.default_rng(4).random((2, 37, 37, 3), dtype=np.float32)  # any side
     np.savez(
         data,
         images=images,
@@ -148,8 +168,20 @@ def _write_expected(edited, data):
         reconstruct_bytes=edited.reconstruct(crop),
         insert_uint8=edited.insert(pixels / np.float32(255), as_dict),
         reconstruct_uint8=edited.reconstruct(pixels / np.float32(255)),
+        crops=crops,
+        edit_aligned=kept_detail(edited, crops, {k: v[:2] for k, v in as_dict.items()}),
+        template=np.float32(CELEBA_HQ_TEMPLATE),
     )
     return data
+
+
+def kept_detail(model, crops, edits):
+    """The photo path's detail="keep" (photos.edit) on aligned crops of any side."""
+    small = tf.image.resize(crops, (model.image_size, model.image_size), antialias=True)
+    codes = model.encode(small)
+    change = np.asarray(model.decode(codes + model.edit_offsets(edits, len(crops)))) - np.asarray(
+        model.decode(codes))
+    return np.clip(crops + np.stack([resize_change(c, crops.shape[1]) for c in change]), 0, 1)
 
 
 def _start(*command):

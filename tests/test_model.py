@@ -229,3 +229,23 @@ def test_fit_attribute_vector_dispatches_to_the_direction_methods():
     assert abs(cosine) < 1e-4
     with pytest.raises(ValueError, match="needs conditions"):
         model.fit_attribute_vector(ds, "A", method="balanced", verbose=0)
+
+
+def test_the_perceptual_term_adds_the_judges_feature_loss_and_is_saved(tmp_path):
+    judge = dfl.AttributeJudge(attributes=["A"], image_size=SIZE, filters=(4, 8, 8))
+    judge.save(tmp_path / "judge.keras")
+    model = dfl.LatentAttributeModel(image_size=SIZE, latent_dim=8, filters=(8, 16))
+    model.compile(optimizer="adam", beta=0.0, covariance_weight=0.0, perceptual_weight=0.5,
+                  perceptual_judge=str(tmp_path / "judge.keras"))
+    images = random_images(16)
+    logs = model.evaluate(images, batch_size=16, verbose=0, return_dict=True)
+    assert logs["perceptual_loss"] > 0
+    np.testing.assert_allclose(logs["loss"], logs["reconstruction_loss"] + 0.5 * logs["perceptual_loss"],
+                               rtol=1e-5)
+    weights = [w.path for w in model.weights]
+    model.fit(images, epochs=1, batch_size=8, verbose=0, shuffle=False)
+    assert [w.path for w in model.weights] == weights  # the judge is neither trained nor saved
+    model.save(tmp_path / "model.keras")
+    restored = keras.saving.load_model(tmp_path / "model.keras")
+    assert restored.loss_config["perceptual_weight"] == 0.5
+    assert "perceptual_loss" in [m.name for m in restored.metrics]

@@ -61,7 +61,7 @@ ASSERTION = re.compile(r"assertion failed: \[(.*?)\]")  # a check inside a tf.da
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        args.run(args)
+        status = args.run(args)  # a command may end with a status, e.g. 1 when a photo had no face
     except KeyboardInterrupt:
         hint = getattr(COMMANDS[args.command], "INTERRUPTED", "")
         print(f"dfl {args.command}: interrupted{hint}", file=sys.stderr)
@@ -72,7 +72,7 @@ def main(argv=None):
         else:
             print(f"dfl {args.command}: error: {one_line(error)}", file=sys.stderr)
         return 1
-    return 0
+    return status or 0
 
 
 def one_line(error):

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dfl_keras import images_io, plots, provenance
-from dfl_keras.cli import common, options
+from dfl_keras import plots, provenance
+from dfl_keras.cli import common, options, photo_faces
 
 SUMMARY = "a t-sweep grid of edits, on your photos or on sampled faces"
 
@@ -15,11 +15,12 @@ def add_arguments(parser):
     options.add_watermark(parser)
     options.add_edits(parser)
     parser.add_argument("images", nargs="*", metavar="IMAGE",
-                        help="photos (default: sampled faces)")
+                        help="photos: the largest face of each, aligned (default: sampled faces)")
     parser.add_argument("-o", "--output", default="dfl_grid.png", help="(default: %(default)s)")
     parser.add_argument("--faces", type=int, default=2,
                         help="how many sampled faces, without IMAGE")
     parser.add_argument("--seed", type=int, default=0, help="which faces are sampled")
+    photo_faces.add_face_options(parser, many=False)
 
 
 def run(args):
@@ -27,7 +28,9 @@ def run(args):
     combos = args.attrs or common.default_combos(model)
     common.check_combos(model, combos)
     if args.images:
-        faces = np.stack([images_io.read_image(path, model.image_size) for path in args.images])
+        photo_faces.check_files(args.images)
+        faces = np.stack([photo_faces.face_crop(model, path, args.no_align)
+                          for path in args.images])
         names = [Path(path).name for path in args.images]
         source = ", ".join(map(str, args.images))
     else:

@@ -10,7 +10,8 @@
 
 Every image written says in its metadata that it is synthetic, which model
 made it and which edits it applies (dfl_keras.provenance). Errors print one
-line on stderr and exit with status 1; --verbose prints the traceback instead.
+line on stderr and exit with status 1 (2 for a wrong option or value, refused
+before any work; 130 after Ctrl-C); --verbose prints the traceback instead.
 """
 
 import argparse

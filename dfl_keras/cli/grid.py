@@ -17,9 +17,9 @@ def add_arguments(parser):
     parser.add_argument("images", nargs="*", metavar="IMAGE",
                         help="photos: the largest face of each, aligned (default: sampled faces)")
     parser.add_argument("-o", "--output", default="dfl_grid.png", help="(default: %(default)s)")
-    parser.add_argument("--faces", type=int, default=2,
+    parser.add_argument("--faces", type=options.count, default=2,
                         help="how many sampled faces, without IMAGE")
-    parser.add_argument("--seed", type=int, default=0, help="which faces are sampled")
+    parser.add_argument("--seed", type=options.natural, default=0, help="which faces are sampled")
     photo_faces.add_face_options(parser, many=False)
 
 

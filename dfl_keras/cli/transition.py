@@ -13,10 +13,10 @@ def add_arguments(parser):
     options.add_watermark(parser)
     parser.add_argument("image_a", metavar="PHOTO_A", help="the largest face in it is aligned")
     parser.add_argument("image_b", metavar="PHOTO_B")
-    parser.add_argument("--steps", type=int, default=16)
+    parser.add_argument("--steps", type=options.frames, default=16)
     parser.add_argument("--spherical", action="store_true", help="slerp instead of a straight line")
-    parser.add_argument("--fps", type=float, default=8)
-    parser.add_argument("--scale", type=int, default=3, help="enlarge the frames this many times")
+    parser.add_argument("--fps", type=options.positive, default=8)
+    parser.add_argument("--scale", type=options.count, default=3, help="enlarge the frames this many times")
     parser.add_argument("-o", "--output", default="transition.gif", help="(default: %(default)s)")
     photo_faces.add_face_options(parser, many=False)
 

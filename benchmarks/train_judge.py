@@ -19,13 +19,14 @@ import keras  # noqa: E402
 
 from dfl_keras import data  # noqa: E402
 from dfl_keras.evaluate import ATTGAN_ATTRIBUTES, judge_scores  # noqa: E402
-from dfl_keras.judge import AttributeJudge, saved_models_dir  # noqa: E402
+from dfl_keras.judge import AttributeJudge  # noqa: E402
+from dfl_keras.presets import preset_path  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="../shared/data/celeba_hq_64")
-    parser.add_argument("--out", default=str(saved_models_dir() / "judge_celeba64.keras"))
+    parser.add_argument("--out", default=str(preset_path("judge_celeba64")))
     parser.add_argument("--checkpoint", default="/tmp/dfl_judge")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=64)

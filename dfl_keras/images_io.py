@@ -7,10 +7,11 @@ faces do; a small face in a wide shot stays small and edits poorly. Photos are
 turned upright as their EXIF orientation says, as photo viewers do.
 """
 
+import io
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 from PIL.PngImagePlugin import PngInfo
 
 from dfl_keras import atomic
@@ -21,19 +22,37 @@ from dfl_keras.provenance import gif_comment
 MIN_FACE_SIDE = 16
 """Photos smaller than this on a side are refused: upscaled to the model's size they are a blur."""
 WATERMARK = "DFL"
-ORIENTATION = 0x0112  # the EXIF tag
-UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
-           4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
-           6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
-           8: Image.Transpose.ROTATE_90}
+
+def read_photo(photo):
+    """The photo (a path or an array) as uint8 (H, W, 3) RGB, the way a photo viewer shows it.
+
+    Files are checked from their bytes first (data.images.image_problem: empty,
+    not an image, truncated) and refused from their header when larger than
+    data.images.MAX_PIXELS, before any pixel is decoded (a decompression bomb
+    costs nothing). They are turned upright as their EXIF orientation says;
+    greyscale, palette, RGBA (alpha dropped) and 16-bit images become 8-bit RGB.
+
+    Example:
+        >>> read_photo(np.zeros((4, 6), np.uint8)).shape
+        (4, 6, 3)
+    """
+    if isinstance(photo, (str, Path)):
+        return _read_file(Path(photo))
+    return _as_rgb8(np.asarray(photo), "the photo array")
+
+
+def photo_name(photo):
+    """How messages name a photo: its path, or "the photo array"."""
+    return str(photo) if isinstance(photo, (str, Path)) else "the photo array"
 
 
 def read_image(path, size):
-    """The photo at `path` (JPEG, PNG, GIF, BMP) as float32 (size, size, 3) in [0, 1].
+    """The photo at `path` framed like the training data: float32 (size, size, 3) in [0, 1].
 
-    Refuses, naming the file and the fix, files that are not whole images, images
-    over data.images.MAX_PIXELS (before decoding them) and images under
-    MIN_FACE_SIDE pixels on a side, too small to hold a face worth editing.
+    The largest centred square, resized with antialiasing (data.images.frame,
+    as the data pipeline does). Refuses, naming the file and the fix, what
+    read_photo refuses and photos under MIN_FACE_SIDE pixels on a side, too
+    small to hold a face worth editing.
 
     Example:
         >>> import tempfile
@@ -42,31 +61,47 @@ def read_image(path, size):
         >>> read_image(photo, 16).shape
         (16, 16, 3)
     """
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"no image file {path}")
-    data = Path(path).read_bytes()
-    pixels, problem = image_files.decode_checked(data, size, crop="center")
-    if problem:
-        raise ValueError(f"cannot read image {path}: {problem}")
-    width, height = image_files.header_size(data) or (size, size)
+    pixels = read_photo(path)
+    height, width = pixels.shape[:2]
     if min(width, height) < MIN_FACE_SIDE:
         raise ValueError(
             f"{path} is {width}x{height} pixels, too small to hold a face (at least "
             f"{MIN_FACE_SIDE} px on each side); use a larger photo with the face filling most of it"
         )
-    return _upright(pixels, path).astype(np.float32) / 255
+    return image_files.frame(pixels, size).numpy().astype(np.float32) / 255
 
 
-def _upright(pixels, path):
-    """The pixels turned as the photo's EXIF orientation says; TensorFlow's decoders ignore it.
+def _read_file(path):
+    if not path.is_file():
+        raise FileNotFoundError(f"no photo file {path}")
+    data = path.read_bytes()
+    problem = image_files.image_problem(data) or image_files.size_problem(data)
+    if problem:
+        raise ValueError(f"cannot read photo {path}: {problem}")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image = ImageOps.exif_transpose(image)
+            if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+                return _as_rgb8(np.asarray(image), path)
+            return np.asarray(image.convert("RGB"))
+    except (OSError, Image.DecompressionBombError) as error:
+        raise ValueError(f"cannot read photo {path}: its image data is damaged ({error})") from None
 
-    Phones store portraits sideways with a tag saying so. Cropping the centre
-    square and resizing commute with these turns and flips, so they can be
-    applied to the small result.
-    """
-    with Image.open(path) as image:
-        turn = UPRIGHT.get(image.getexif().get(ORIENTATION))
-    return pixels if turn is None else np.asarray(Image.fromarray(pixels).transpose(turn))
+
+def _as_rgb8(pixels, name):
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    if pixels.ndim != 3 or pixels.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"{name}: expected (H, W, 3) pixels, got shape {pixels.shape}")
+    pixels = pixels[..., :3] if pixels.shape[-1] == 4 else pixels
+    pixels = np.repeat(pixels, 3, -1) if pixels.shape[-1] == 1 else pixels
+    if pixels.dtype == np.uint8:
+        return np.ascontiguousarray(pixels)
+    if np.issubdtype(pixels.dtype, np.integer):  # 16-bit
+        return np.round(np.clip(pixels, 0, 65535) / 257).astype(np.uint8)
+    if np.issubdtype(pixels.dtype, np.floating):  # floats in [0, 1]
+        return np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8)
+    raise ValueError(f"{name}: unsupported pixel type {pixels.dtype}")
 
 
 def to_uint8(image):

@@ -234,7 +234,7 @@ def huge_png(path):
     "make, message",
     [
         (lambda p: huge_png(p / "big.png"),
-         "big.png: 20000x20000 pixels is more than the 50 megapixels decoded; downscale it first"),
+         "big.png: 20000x20000 pixels is more than the 100 megapixels decoded; downscale it first"),
         (lambda p: write_png(p / "tiny.png", (12, 40)),
          "tiny.png is 12x40 pixels, too small to hold a face \\(at least 16 px on each side\\)"),
         (lambda p: garbage_jpeg(p / "bad.jpg"),

@@ -128,6 +128,6 @@ def test_huge_image_is_refused_from_its_header(tmp_path):
     write_images(tmp_path, 2, suffix=".png")
     huge_png(tmp_path / "000001.png")
     with pytest.raises(tf.errors.InvalidArgumentError,
-                       match="000001.png: 20000x20000 pixels is more than the 50 megapixels"
+                       match="000001.png: 20000x20000 pixels is more than the 100 megapixels"
                              ".*downscale"):
         elements(image_folder(tmp_path, image_size=SIZE))

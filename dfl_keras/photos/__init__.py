@@ -4,12 +4,13 @@ The steps are public for users who want their own pipeline (or their own
 detector: Face.from_landmarks): find_faces -> align -> paste; edit() does it all.
 """
 
+from dfl_keras.data.images import MAX_PIXELS
+from dfl_keras.images_io import read_photo
 from dfl_keras.photos.align import Alignment, align, similarity_fit
 from dfl_keras.photos.blend import face_mask, paste
 from dfl_keras.photos.calibrate import PHOTO_T_GRID, calibrate_photos
 from dfl_keras.photos.edit import FaceEdit, PhotoEdit, edit, edit_many
 from dfl_keras.photos.faces import LANDMARKS, Face, NoFaceError, find_faces
-from dfl_keras.photos.source import MAX_PIXELS, read_photo
 from dfl_keras.photos.template import CELEBA_HQ_TEMPLATE, fit_template, template_of
 
 __all__ = [

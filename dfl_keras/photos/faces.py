@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from dfl_keras.photos.source import photo_name, read_photo
+from dfl_keras.images_io import photo_name, read_photo
 
 LANDMARKS = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
 

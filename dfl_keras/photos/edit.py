@@ -5,10 +5,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
+from dfl_keras.images_io import photo_name, read_photo
 from dfl_keras.photos.align import align
 from dfl_keras.photos.blend import face_mask, paste
 from dfl_keras.photos.faces import Face, NoFaceError, find_faces, require_faces
-from dfl_keras.images_io import photo_name, read_photo
 from dfl_keras.photos.strength import auto_strengths
 from dfl_keras.photos.template import template_of
 

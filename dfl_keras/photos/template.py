@@ -7,8 +7,8 @@ file, so a model trained on any framing carries its own.
 import numpy as np
 from keras.utils import Progbar
 
-from dfl_keras.photos.faces import find_faces
 from dfl_keras.images_io import read_photo
+from dfl_keras.photos.faces import find_faces
 
 # The detector's median landmarks on CelebA-HQ (shared/DESIGN.md 5b, 128 px), divided by 128;
 # for examples and as a starting point, not a substitute for fitting a model's own.

@@ -135,8 +135,8 @@ def alignment_errors(bench, count, seed):
     for i in range(count):
         photo, face = bench.pixels[i], bench.faces[i]
         angle, scale = rng.uniform(-25, 25), rng.uniform(0.5, 3.0)
-        height, width = (480, 640) if scale <= 2 else (900, 1000)
         corners = mapped([[0, 0], [178, 0], [0, 218], [178, 218]], similarity(angle, scale, (0, 0)))
+        width, height = np.maximum(np.ceil(np.ptp(corners, 0)).astype(int) + 80, [640, 480])
         shift = rng.uniform(-corners.min(0), [width, height] - corners.max(0))
         matrix = similarity(angle, scale, shift)
         found = photos.find_faces(place(background(height, width, seed=i), photo, matrix))

@@ -153,3 +153,19 @@ def test_calibrate_photos_stores_t_and_how_it_was_fitted(model, tmp_path):
     too_few = photos.calibrate_photos(model, judge, pixels, faces, grid=GRID, min_faces=7,
                                       verbose=0)
     assert too_few == {"Smiling": None}
+
+
+def test_fit_photo_defaults_lets_only_the_calibrated_strength_change(model):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import fit_photo_defaults
+
+    vector = model.attribute_vector("Smiling")
+    other = tiny_model()
+    other.set_weights(model.get_weights())
+    other.set_attribute_vector("Smiling", vector, t=3.5, t_reached=False, t_fitted={"faces": 9})
+    assert fit_photo_defaults.same_behaviour(model, other)
+    other.set_attribute_vector("Smiling", vector, t=1.0, n_with=5)
+    assert not fit_photo_defaults.same_behaviour(model, other)

@@ -1,0 +1,230 @@
+"""Editing faces in photos, measured in one run on the test split of aligned CelebA.
+
+On the official test split (partition 2) of ../shared/data/celeba_aligned,
+over the 13 AttGAN attributes, with the shipped judge:
+
+- insertion (share of faces judged without the attribute that are judged with
+  it after +t) and preservation (share of the other 12 verdicts that stay) for
+  the centre-crop path (the photo centre-cropped to a square and resized to
+  the model's size, model.insert, judged on that 64 px output against the
+  centre crop of the original: `dfl insert --no-align`) and for the photo path
+  with detail "replace", "keep" and "blend" (the edited photo and the original
+  judged through the same alignment), over a t sweep, at the default
+  (calibrated) strength, and at strength="auto";
+- the Frechet distance in the judge's penultimate features between edited and
+  unedited photos, seen the same way (one edit per photo, the attributes in turn);
+- the eye error of the detector on canvases of test photos placed with known
+  similarity transforms;
+- latency per photo at 178x218 and at 4000x3000 (one face), detection and the
+  rest, medians;
+- t = 0: how many photos come back byte-identical.
+
+    python benchmarks/bench_photos.py --count 400 --max-faces 50 --t 1 3  # (the recorded run)
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from keras.utils import Progbar
+
+from dfl_keras import photos
+from dfl_keras.evaluate import ATTGAN_ATTRIBUTES, frechet_distance, judge_features
+from dfl_keras.images_io import read_image
+from dfl_keras.judge import load_judge
+from dfl_keras.photos.calibrate import judged
+from dfl_keras.pretrained import load_model
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from photo_canvases import ALIGNED, background, mapped, place, similarity  # noqa: E402
+
+
+def test_photos(count, seed):
+    """`count` photos of the test split: all of it in file order, or a seeded subset."""
+    rows = [line.split() for line in (ALIGNED / "list_eval_partition.txt").read_text().splitlines()
+            if line.strip()]
+    paths = [ALIGNED / "img_align_celeba" / name for name, part in rows if part == "2"]
+    if count < len(paths):
+        chosen = np.random.default_rng(seed).choice(len(paths), count, replace=False)
+        paths = [paths[i] for i in np.sort(chosen)]
+    return paths
+
+
+class Bench:
+    """The detected test photos and the judge's verdicts on them, for every path."""
+
+    def __init__(self, model, judge, paths, max_faces, seed):
+        self.model, self.judge = model, judge
+        self.template = photos.template_of(model)
+        self.paths, self.pixels, self.faces = [], [], []
+        progress = Progbar(len(paths), unit_name="photo")
+        for count, path in enumerate(paths, 1):
+            pixels = photos.read_photo(path)
+            found = photos.find_faces(pixels)
+            if found:
+                self.paths.append(path)
+                self.pixels.append(pixels)
+                self.faces.append(found[0])
+            progress.update(count)
+        self.centre = np.stack([read_image(p, model.image_size) for p in self.paths])
+        self.before = {"aligned": judged(judge, self.pixels, self.faces, self.template),
+                       "centre": judge.predict_labels(self.centre)}
+        self.columns = {n: judge.attributes.index(n) for n in ATTGAN_ATTRIBUTES}
+        self.order = np.random.default_rng(seed).permutation(len(self.paths))
+        self.max_faces = max_faces
+
+    def rows(self, name, view):
+        """The faces edited for `name`: up to max_faces judged without it, in a seeded order."""
+        absent = ~self.before[view][self.order, self.columns[name]]
+        return self.order[absent][:self.max_faces]
+
+    def edited(self, rows, name, path, strength):
+        """What the judge sees after editing: 64 px outputs (centre) or same-alignment crops,
+        and the t used per face."""
+        if path == "centre":
+            t = self.model.attribute_info(name).get("t", 1.0) if strength is None else strength
+            return self.model.insert(self.centre[rows], name, t=t), np.full(len(rows), t)
+        results = photos.edit_many(self.model, [self.pixels[r] for r in rows], name,
+                                   faces=[[self.faces[r]] for r in rows], strength=strength,
+                                   detail="keep" if path == "auto" else path, judge=self.judge)
+        crops = np.stack([photos.align(e.photo, self.faces[r], self.template,
+                                       self.judge.image_size)[0] for e, r in zip(results, rows)])
+        return crops, np.array([e.faces[0].t[name] for e in results])
+
+    def scores(self, path, strength):
+        """Mean insertion, preservation and t over the 13 attributes."""
+        view = "centre" if path == "centre" else "aligned"
+        insertion, kept, used = [], [], []
+        for name in ATTGAN_ATTRIBUTES:
+            rows = self.rows(name, view)
+            k = self.columns[name]
+            others = [self.columns[n] for n in ATTGAN_ATTRIBUTES if n != name]
+            seen, t = self.edited(rows, name, path, "auto" if path == "auto" else strength)
+            after = self.judge.predict_labels(seen)
+            insertion.append(after[:, k].mean())
+            kept.append((after[:, others] == self.before[view][rows][:, others]).mean())
+            used.append(t.mean())
+        return float(np.mean(insertion)), float(np.mean(kept)), float(np.mean(used))
+
+    def frechet(self, path, strength):
+        """Frechet distance between every photo edited once (attributes in turn) and unedited."""
+        edited, real = [], []
+        for a, name in enumerate(ATTGAN_ATTRIBUTES):
+            rows = np.arange(a, len(self.paths), len(ATTGAN_ATTRIBUTES))
+            edited.append(self.edited(rows, name, path, strength)[0])
+            real.append(self.centre[rows] if path == "centre" else self.aligned_crops(rows))
+        features = [judge_features(self.judge, np.concatenate(x)) for x in (edited, real)]
+        return frechet_distance(*features)
+
+    def aligned_crops(self, rows):
+        return np.stack([photos.align(self.pixels[r], self.faces[r], self.template,
+                                      self.judge.image_size)[0] for r in rows])
+
+    def exact_at_zero(self, detail):
+        results = photos.edit_many(self.model, self.pixels, ATTGAN_ATTRIBUTES, faces=[
+            [f] for f in self.faces], strength=0.0, detail=detail)
+        return sum(np.array_equal(r.photo, p) for r, p in zip(results, self.pixels))
+
+
+def alignment_errors(bench, count, seed):
+    """Eye errors (px, and as a share of the eye distance) on single-face canvases."""
+    rng = np.random.default_rng(seed)
+    errors, relative, missed = [], [], 0
+    for i in range(count):
+        photo, face = bench.pixels[i], bench.faces[i]
+        angle, scale = rng.uniform(-25, 25), rng.uniform(0.5, 3.0)
+        corners = mapped([[0, 0], [178, 0], [0, 218], [178, 218]], similarity(angle, scale, (0, 0)))
+        width, height = np.maximum(np.ceil(np.ptp(corners, 0)).astype(int) + 80, [640, 480])
+        shift = rng.uniform(-corners.min(0), [width, height] - corners.max(0))
+        matrix = similarity(angle, scale, shift)
+        found = photos.find_faces(place(background(height, width, seed=i), photo, matrix))
+        truth = mapped(face.landmarks[:2], matrix)
+        if len(found) != 1:
+            missed += 1
+            continue
+        error = np.linalg.norm(found[0].landmarks[:2] - truth, axis=1).max()
+        errors.append(error)
+        relative.append(error / np.linalg.norm(truth[1] - truth[0]))
+    return np.array(errors), np.array(relative), missed
+
+
+def latency(model, photo, repeats):
+    """Median seconds: detection alone, the rest of the edit (faces given), the whole edit."""
+    times = {"detect": [], "rest": [], "whole": []}
+    photos.edit(model, photo, "Smiling")  # warm up the graphs
+    for _ in range(repeats):
+        start = time.perf_counter()
+        faces = photos.find_faces(photo)
+        times["detect"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        photos.edit(model, photo, "Smiling", faces=faces[:1])
+        times["rest"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        photos.edit(model, photo, "Smiling", faces="largest")
+        times["whole"].append(time.perf_counter() - start)
+    return {key: float(np.median(value)) for key, value in times.items()}
+
+
+def big_photo(photo):
+    """A 4000x3000 photo with one face: a test photo scaled 6x onto a smooth background."""
+    return place(background(3000, 4000, seed=7), photo, similarity(5, 6.0, (1400, 600)))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=925, help="test photos (925: all)")
+    parser.add_argument("--max-faces", type=int, default=150,
+                        help="faces edited per attribute and setting")
+    parser.add_argument("--t", type=float, nargs="+", default=[1.0, 2.0, 3.0])
+    parser.add_argument("--canvases", type=int, default=30)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    model, judge = load_model(), load_judge()
+    bench = Bench(model, judge, test_photos(args.count, args.seed), args.max_faces, args.seed)
+    default_t = {n: model.attribute_info(n).get("t") for n in ATTGAN_ATTRIBUTES}
+    settings = [(path, t) for t in args.t for path in ("centre", "replace", "keep", "blend")]
+    settings += [(path, None) for path in ("centre", "replace", "keep", "blend")]
+    settings.append(("auto", "auto"))
+    progress = Progbar(len(settings), unit_name="setting")
+    table = []
+    for i, (path, strength) in enumerate(settings):
+        insertion, kept, mean_t = bench.scores(path, strength)
+        distance = bench.frechet(path, strength) if strength is None else None
+        table.append((path, strength, mean_t, insertion, kept, distance))
+        progress.update(i + 1)
+    reconstruction = bench.frechet("replace", 0.0)
+    exact = {detail: bench.exact_at_zero(detail) for detail in ("keep", "blend")}
+    errors, relative, missed = alignment_errors(bench, min(args.canvases, len(bench.paths)),
+                                                args.seed)
+    small = latency(model, bench.pixels[0], args.repeats)
+    large = latency(model, big_photo(bench.pixels[0]), args.repeats)
+
+    print(f"\n{len(bench.paths)} test photos with a face (of {args.count} asked, celeba_aligned "
+          f"partition 2); up to {args.max_faces} faces edited per attribute and setting, "
+          f"13 AttGAN attributes")
+    print("default t: " + ", ".join(f"{n} {t:.2f}" if t is not None else f"{n} -"
+                                    for n, t in default_t.items()))
+    print("\npath     strength   mean t  insertion  preservation  Frechet (judge features)")
+    for path, strength, mean_t, insertion, kept, distance in table:
+        label = "default" if strength is None else str(strength)
+        fd = "" if distance is None else f"{distance:10.2f}"
+        print(f"{path:8s} {label:8s} {mean_t:7.2f} {100 * insertion:9.1f}%  {100 * kept:10.1f}%"
+              f"  {fd}")
+    print(f"replace  0 (the reconstruction)                       {reconstruction:10.2f}")
+    print(f"\nt = 0 byte-identical photos: keep {exact['keep']}/{len(bench.pixels)}, "
+          f"blend {exact['blend']}/{len(bench.pixels)}")
+    print(f"eye error on {len(errors)} canvases (rotation +-25 deg, scale 0.5-3x; {missed} "
+          f"without exactly one face): median {np.median(errors):.2f} px, max {errors.max():.2f} "
+          f"px; median {100 * np.median(relative):.1f}% of the eye distance, "
+          f"max {100 * relative.max():.1f}%")
+    for label, measured in (("178x218", small), ("4000x3000", large)):
+        print(f"latency {label:9s}: detection {measured['detect']:.3f} s, rest "
+              f"{measured['rest']:.3f} s, whole edit {measured['whole']:.3f} s "
+              f"({measured['whole'] / measured['detect']:.2f}x detection)")
+
+
+if __name__ == "__main__":
+    main()

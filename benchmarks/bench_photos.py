@@ -30,12 +30,11 @@ from pathlib import Path
 import numpy as np
 from keras.utils import Progbar
 
-from dfl_keras import photos
+from dfl_keras import LatentAttributeModel, photos
 from dfl_keras.evaluate import ATTGAN_ATTRIBUTES, frechet_distance, judge_features
 from dfl_keras.images_io import read_image
-from dfl_keras.judge import load_judge
+from dfl_keras.judge import AttributeJudge
 from dfl_keras.photos.calibrate import judged
-from dfl_keras.pretrained import load_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from photo_canvases import ALIGNED, background, mapped, place, similarity  # noqa: E402
@@ -182,7 +181,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    model, judge = load_model(), load_judge()
+    model, judge = LatentAttributeModel.from_preset("dfl_celeba64"), AttributeJudge.from_preset("judge_celeba64")
     bench = Bench(model, judge, test_photos(args.count, args.seed), args.max_faces, args.seed)
     default_t = {n: model.attribute_info(n).get("t") for n in ATTGAN_ATTRIBUTES}
     settings = [(path, t) for t in args.t for path in ("centre", "replace", "keep", "blend")]

@@ -22,9 +22,8 @@ from pathlib import Path
 import numpy as np
 from keras.utils import Progbar
 
-from dfl_keras import photos
-from dfl_keras.judge import load_judge
-from dfl_keras.pretrained import load_model
+from dfl_keras import LatentAttributeModel, photos
+from dfl_keras.judge import AttributeJudge
 
 CALIBRATION_KEYS = ("t", "t_success", "t_preservation", "t_target", "t_floor", "t_reached",
                     "t_fitted")
@@ -106,7 +105,7 @@ def main(argv=None):
                         help="faces edited per attribute and t")
     parser.add_argument("--judge", type=Path, help="judge .keras file (default: the shipped one)")
     args = parser.parse_args(argv)
-    model = load_model(args.model)
+    model = LatentAttributeModel.from_preset(args.model)
     template, found = photos.fit_template(model, training_photos(args.data, args.count))
     print(f"face template from {found} photos (unit coordinates, x y):")
     for name, (x, y) in zip(photos.LANDMARKS, template):
@@ -117,12 +116,14 @@ def main(argv=None):
                                                   args.calibration_count))
         print(f"calibrating t on {len(faces)} validation photos with a face")
         source = f"{args.calibration_data.name} validation split, first {len(faces)} with a face"
-        fitted = photos.calibrate_photos(model, load_judge(args.judge), pixels, faces,
+        judge = AttributeJudge.from_preset(args.judge or "judge_celeba64")
+        fitted = photos.calibrate_photos(model, judge, pixels, faces,
                                          max_faces=args.max_faces, source=source)
         print_strengths(fitted)
     partial = args.model.with_name(args.model.name + ".partial.keras")
     model.save(partial)
-    if not same_behaviour(load_model(args.model), load_model(partial)):
+    before, after = (LatentAttributeModel.from_preset(path) for path in (args.model, partial))
+    if not same_behaviour(before, after):
         partial.unlink()
         raise SystemExit("the rewritten model differs from the original; left it unchanged")
     os.replace(partial, args.model)

@@ -7,8 +7,7 @@ import pytest
 from helpers import tiny_model
 from PIL import Image
 
-from dfl_keras.pretrained import load_model
-from dfl_keras import photos
+from dfl_keras import LatentAttributeModel, photos
 
 # A face whose frame (the model's image) covers photo pixels 40..136 x 30..126.
 FRAME_SIDE, FRAME_AT = 96, np.array([40.0, 30.0])
@@ -124,12 +123,12 @@ def test_strengths_default_to_the_calibrated_t(model):
 
 def test_the_template_travels_in_the_keras_file_and_its_absence_is_explained(model, tmp_path):
     model.save(tmp_path / "with.keras")
-    loaded = load_model(tmp_path / "with.keras")
+    loaded = LatentAttributeModel.from_preset(tmp_path / "with.keras")
     np.testing.assert_array_equal(loaded.face_template, model.face_template)
     bare = tiny_model()
     bare.set_attribute_vector("A", np.ones(bare.latent_dim))
     bare.save(tmp_path / "bare.keras")
-    bare = load_model(tmp_path / "bare.keras")
+    bare = LatentAttributeModel.from_preset(tmp_path / "bare.keras")
     assert bare.face_template is None
     face = photos.Face.from_landmarks(framed_face_points())
     with pytest.raises(ValueError, match="fit_template"):
@@ -137,7 +136,7 @@ def test_the_template_travels_in_the_keras_file_and_its_absence_is_explained(mod
 
 
 def test_the_shipped_model_carries_its_template():
-    template = load_model().face_template
+    template = LatentAttributeModel.from_preset("dfl_celeba64").face_template
     assert template.shape == (5, 2)
     # Eyes level and about a quarter of the frame apart, as the detector sees CelebA-HQ.
     assert abs(template[0, 1] - template[1, 1]) < 0.01

@@ -7,8 +7,7 @@ import pytest
 from photo_canvases import (aligned_photo, background, mapped, needs_aligned_photos, place,
                             similarity)
 
-from dfl_keras import photos
-from dfl_keras.pretrained import load_model
+from dfl_keras import LatentAttributeModel, photos
 
 pytestmark = needs_aligned_photos
 
@@ -59,12 +58,12 @@ def test_a_canvas_without_a_face_raises_a_no_face_error_naming_the_photo(tmp_pat
     Image.fromarray(background(480, 640, seed=5)).save(path)
     assert photos.find_faces(path) == []
     with pytest.raises(photos.NoFaceError, match="empty.png: no face found"):
-        photos.edit(load_model(), path, "Smiling")
+        photos.edit(LatentAttributeModel.from_preset("dfl_celeba64"), path, "Smiling")
 
 
 def test_edit_chooses_faces_and_reports_them():
     canvas, _ = three_face_canvas()
-    model = load_model()
+    model = LatentAttributeModel.from_preset("dfl_celeba64")
     every = photos.edit(model, canvas, "Smiling", strength=1.5)
     largest = photos.edit(model, canvas, "Smiling", faces="largest", strength=1.5)
     second = photos.edit(model, canvas, "Smiling", faces=1, strength=1.5)
@@ -80,7 +79,7 @@ def test_edit_chooses_faces_and_reports_them():
 
 def test_fit_template_measures_where_the_landmarks_sit(tmp_path):
     """On aligned CelebA photos the detector's eyes sit near (69.4, 111.3) and (107.6, 111.2)."""
-    model = load_model()
+    model = LatentAttributeModel.from_preset("dfl_celeba64")
     template, found = photos.fit_template(model, [aligned_photo(i) for i in range(8)], verbose=0)
     assert found == 8 and np.array_equal(model.face_template, template)
     eyes = template[:2] * [178, 218]
@@ -102,7 +101,7 @@ def test_fit_photo_defaults_rewrites_the_model_file_keeping_the_rest(tmp_path):
     for i in range(3):
         Image.fromarray(aligned_photo(i)).save(tmp_path / f"{i + 1}.jpg")
     fit_photo_defaults.main(["--model", str(tmp_path / "m.keras"), "--data", str(tmp_path)])
-    loaded = load_model(tmp_path / "m.keras")
+    loaded = LatentAttributeModel.from_preset(tmp_path / "m.keras")
     assert loaded.face_template.shape == (5, 2)
     assert fit_photo_defaults.same_behaviour(model, loaded)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["1.jpg", "2.jpg", "3.jpg", "m.keras"]

@@ -5,10 +5,9 @@ import numpy as np
 import pytest
 from helpers import tiny_model
 
-from dfl_keras import photos
+from dfl_keras import LatentAttributeModel, photos
 from dfl_keras.photos import strength
 from dfl_keras.photos.calibrate import _choose
-from dfl_keras.pretrained import load_model
 
 FRAME_SIDE, FRAME_AT = 96, np.array([40.0, 30.0])
 FACE = photos.Face.from_landmarks(photos.CELEBA_HQ_TEMPLATE * FRAME_SIDE + FRAME_AT)
@@ -149,7 +148,7 @@ def test_calibrate_photos_stores_t_and_how_it_was_fitted(model, tmp_path):
         "six random photos"
     assert info["t_reached"] == (info["t_success"] >= 0.85 and info["t_preservation"] >= 0.9)
     model.save(tmp_path / "m.keras")
-    assert load_model(tmp_path / "m.keras").attribute_info("Smiling")["t"] == info["t"]
+    assert LatentAttributeModel.from_preset(tmp_path / "m.keras").attribute_info("Smiling")["t"] == info["t"]
     too_few = photos.calibrate_photos(model, judge, pixels, faces, grid=GRID, min_faces=7,
                                       verbose=0)
     assert too_few == {"Smiling": None}

@@ -62,8 +62,9 @@ def edit(model, photo, edits, faces="all", strength=None, detail="keep", judge=N
         a PhotoEdit. Raises NoFaceError (a ValueError) when no face is found.
 
     Example:
-        >>> from dfl_keras.pretrained import load_model
-        >>> result = edit(load_model(), "me.jpg", "Smiling")  # doctest: +SKIP
+        >>> from dfl_keras import LatentAttributeModel
+        >>> model = LatentAttributeModel.from_preset("dfl_celeba64")
+        >>> result = edit(model, "me.jpg", "Smiling")  # doctest: +SKIP
         >>> result.photo.shape, [face.t for face in result.faces]  # doctest: +SKIP
     """
     result = edit_many(model, [photo], edits, faces, strength, detail, judge, min_confidence,

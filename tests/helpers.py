@@ -1,5 +1,8 @@
 """Tiny models and data made in the tests."""
 
+import threading
+from pathlib import Path
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -46,3 +49,36 @@ def two_labels(n):
 def labelled_dataset(n=64, seed=0):
     images, labels = random_images(n, seed=seed), two_labels(n)
     return images, labels, tf.data.Dataset.from_tensor_slices((images, labels))
+
+
+def saved_tiny_editor(folder):
+    """A saved tiny model with vectors "A" and "B", a code distribution and the CelebA-HQ face
+    template: what the CLI tests edit with."""
+    from dfl_keras.photos import CELEBA_HQ_TEMPLATE
+
+    keras.utils.set_random_seed(0)
+    model = tiny_model()
+    model.face_template = CELEBA_HQ_TEMPLATE
+    model.fit(random_images(32), epochs=1, batch_size=8, verbose=0)
+    model.fit_attribute_vectors(labelled_dataset(32)[2], ["A", "B"], verbose=0)
+    path = Path(folder) / "tiny.keras"
+    model.save(path)
+    return path
+
+
+def run_in_threads(work, threads):
+    """Run work() in that many threads at once; the exceptions they raised, for the test to assert."""
+    errors = []
+
+    def guarded():
+        try:
+            work()
+        except Exception as error:  # noqa: BLE001  (returned for the caller's assert)
+            errors.append(error)
+
+    started = [threading.Thread(target=guarded) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join()
+    return errors

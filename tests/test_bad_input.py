@@ -1,14 +1,13 @@
 """Bad input fails before any work, with a message naming the problem and the fix."""
 
 import errno
-import threading
 import zipfile
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import SIZE, labelled_dataset, random_images, tiny_model
+from helpers import SIZE, labelled_dataset, random_images, run_in_threads, tiny_model
 from PIL import Image
 
 import dfl_keras  # noqa: F401  (registers the model class for load_model)
@@ -303,19 +302,6 @@ def test_a_full_disk_keeps_the_previous_model_whole(model, tmp_path, monkeypatch
 
 def test_concurrent_saves_leave_one_whole_model(model, tmp_path):
     target = tmp_path / "m.keras"
-    errors = []
-
-    def save():
-        try:
-            model.save(target)
-        except Exception as error:  # noqa: BLE001  (collected, asserted below)
-            errors.append(error)
-
-    threads = [threading.Thread(target=save) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_in_threads(lambda: model.save(target), threads=4) == []
     assert keras.saving.load_model(target).attribute_names == ["Bald"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.keras"]

@@ -1,29 +1,20 @@
 """dfl insert, grid and transition on faces found in photos (the default; --no-align is in
 test_cli)."""
 
-import keras
 import numpy as np
 import pytest
-from helpers import labelled_dataset, random_images, tiny_model
+from helpers import saved_tiny_editor
 from photo_canvases import aligned_photo, background, needs_aligned_photos, place, similarity
 from PIL import Image
 
 from dfl_keras.cli import main
-from dfl_keras.photos import CELEBA_HQ_TEMPLATE, find_faces
+from dfl_keras.photos import find_faces
 from dfl_keras.provenance import read_provenance
 
 
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory):
-    """A saved tiny model with vectors "A" and "B" and the CelebA-HQ face template."""
-    keras.utils.set_random_seed(0)
-    model = tiny_model()
-    model.face_template = CELEBA_HQ_TEMPLATE
-    model.fit(random_images(32), epochs=1, batch_size=8, verbose=0)
-    model.fit_attribute_vectors(labelled_dataset(32)[2], ["A", "B"], verbose=0)
-    path = tmp_path_factory.mktemp("model") / "tiny.keras"
-    model.save(path)
-    return str(path)
+    return str(saved_tiny_editor(tmp_path_factory.mktemp("model")))
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import random_images, tiny_model
+from helpers import random_images, run_in_threads, tiny_model
 
 from dfl_keras import export
 from dfl_keras.export import export_serving
@@ -267,21 +267,14 @@ def test_concurrent_calls_answer_like_one_thread(exported):
     images = tf.constant(random_images(4))
     coefficients = tf.constant(np.random.default_rng(4).normal(size=(4, len(NAMES))), tf.float32)
     expected = insert(images=images, coefficients=coefficients)["images"].numpy()
-    mismatches, errors = [], []
+    mismatches = []
 
     def client():
-        try:
-            for _ in range(50):
-                answer = insert(images=images, coefficients=coefficients)["images"].numpy()
-                mismatches.append(not np.array_equal(answer, expected))
-        except Exception as error:  # reported by the assert below
-            errors.append(error)
+        for _ in range(50):
+            answer = insert(images=images, coefficients=coefficients)["images"].numpy()
+            mismatches.append(not np.array_equal(answer, expected))
 
-    threads = [threading.Thread(target=client) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = run_in_threads(client, threads=8)
     assert not errors and len(mismatches) == 400 and not any(mismatches)
 
 

@@ -46,7 +46,8 @@ def auto_strengths(model, judge, crops, codes, names, template):
     own, the others unedited.
     """
     if judge is None:
-        raise ValueError("strength='auto' needs a judge: pass judge=AttributeJudge.from_preset("judge_celeba64").")
+        raise ValueError("strength='auto' needs a judge: pass "
+                         "judge=AttributeJudge.from_preset('judge_celeba64').")
     missing = [name for name in names if name not in judge.attributes]
     if missing:
         raise ValueError(f"The judge does not know {missing}; strength='auto' cannot choose t.")

@@ -3,7 +3,7 @@ test_cli)."""
 
 import numpy as np
 import pytest
-from helpers import saved_tiny_editor
+from helpers import saved_tiny_editor, tiny_model
 from photo_canvases import aligned_photo, background, needs_aligned_photos, place, similarity
 from PIL import Image
 
@@ -143,3 +143,15 @@ def test_options_that_contradict_each_other_are_refused(model_file, tmp_path, ca
         assert main(["insert", photo, *extra, "--model", model_file]) == 1
         assert message in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["face.png"]
+
+
+def test_a_calibrated_strength_that_missed_its_target_is_announced(capsys):
+    from dfl_keras.cli.insert import print_weak_strengths
+
+    model = tiny_model()
+    model.set_attribute_vector("A", np.ones(8), t=2.0, t_reached=False, t_success=0.1, t_target=0.85)
+    model.set_attribute_vector("B", np.ones(8), t=1.0, t_reached=True, t_success=0.9, t_target=0.85)
+    print_weak_strengths(model, ["A", "B"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["note: A's calibrated t = 2 made the judge see it in only 10% of calibration "
+                     "photos (target 85%): expect a faint or unconvincing edit"]

@@ -61,6 +61,8 @@ def run(args):
     judge = AttributeJudge.from_preset(args.judge) if args.strength == "auto" else None
     strength = "auto" if judge else given
     names = [name for name, _ in args.attr]
+    if not judge:
+        print_weak_strengths(model, [name for name in names if name not in given])
     failed = []
     for path, (target, faces_target) in zip(paths, targets):
         try:  # one photo at a time: memory stays bounded and each result is saved when done
@@ -87,6 +89,16 @@ def run(args):
         print(f"dfl insert: {len(failed)} of {len(paths)} photos were not edited (named above); "
               "the others were written", file=sys.stderr)
     return 1 if failed else 0
+
+
+def print_weak_strengths(model, names):
+    """Say so when a calibrated t is used that did not reach its calibration's target."""
+    for name in names:
+        info = model.attribute_info(name)
+        if info.get("t_reached") is False:
+            print(f"note: {name}'s calibrated t = {info['t']:g} made the judge see it in only "
+                  f"{info['t_success']:.0%} of calibration photos (target "
+                  f"{info['t_target']:.0%}): expect a faint or unconvincing edit")
 
 
 def output_paths(paths, folder, show_faces):

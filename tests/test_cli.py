@@ -516,6 +516,8 @@ RUN_REFUSES = [  # the command refuses these: exit status 1
     (["export", "{m}", "--base", "{h}/served", "--version", "1"], "already exists; pass "
      "overwrite=True (dfl export --overwrite)"),
     (["export", "{h}/judge.keras", "--base", "{h}/served"], "not LatentAttributeModel"),
+    (["grid", "-o", "grid.jpg"], "grid.jpg must end in .png"),
+    (["transition", "{h}/photo.jpg", "{h}/photo.jpg", "-o", "walk"], "walk must end in .gif"),
 ]
 
 

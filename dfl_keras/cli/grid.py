@@ -24,6 +24,7 @@ def add_arguments(parser):
 
 
 def run(args):
+    common.check_output_file(args.output, ".png")  # before any work, as every command does
     model, label = common.load_model(args.model)
     combos = args.attrs or common.default_combos(model)
     common.check_combos(model, combos)

@@ -22,6 +22,7 @@ def add_arguments(parser):
 
 
 def run(args):
+    common.check_output_file(args.output, ".gif")  # before any work, as every command does
     model, label = common.load_model(args.model)
     photo_faces.check_files((args.image_a, args.image_b))
     a, b = (photo_faces.face_crop(model, path, args.no_align)

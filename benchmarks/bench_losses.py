@@ -1,8 +1,11 @@
 """Which perceptual-loss weight to train with: fine-tune one editor with each, side by side.
 
     nice -n 5 python benchmarks/bench_losses.py --weights 0 0.05 0.3 --steps 200
+    python benchmarks/bench_losses.py --grow --weights 0 0.01 0.03 0.1 --steps 150 \
+        --learning-rate 3e-4 --images 500          # the 128 px editor's weight
 
-Every arm starts from the same weights (a preset or a .keras file), sees the
+Every arm starts from the same weights (a preset or a .keras file, or with
+--grow that model grown to twice its size, as the 128 px editor starts), sees the
 same batches of CelebA-HQ training images (1..27000) and trains the same
 number of steps with the shipped loss plus ``perceptual_weight`` times the
 judge's feature loss. Then each is measured on held-out images 27001..: PSNR,
@@ -36,9 +39,16 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--images", type=int, default=1000, help="held-out images measured")
+    parser.add_argument("--grow", action="store_true",
+                        help="start every arm from the model grown to twice its size")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
-    start = LatentAttributeModel.from_preset(args.model)
+
+    def starting_model():
+        model = LatentAttributeModel.from_preset(args.model)
+        return LatentAttributeModel.grown_from(model) if args.grow else model
+
+    start = starting_model()
     root = args.data.format(size=start.image_size)
     train = data.celeba_folder(root, "train", image_size=start.image_size,
                                take=args.steps * args.batch_size, batch_size=args.batch_size,
@@ -48,7 +58,7 @@ def main():
     results = {"start": measure(start, judge, images, labels)}
     for weight in args.weights:
         began = time.time()
-        model = LatentAttributeModel.from_preset(args.model)
+        model = starting_model()
         keras.utils.set_random_seed(0)
         model.compile(optimizer=keras.optimizers.Adam(args.learning_rate), perceptual_weight=weight)
         model.fit(train.map(lambda x, y: x), epochs=1, shuffle=False, verbose=0)

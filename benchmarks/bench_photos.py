@@ -11,6 +11,9 @@ over the 13 AttGAN attributes, with the shipped judge:
   with detail "replace", "keep" and "blend" (the edited photo and the original
   judged through the same alignment), over a t sweep, at the default
   (calibrated) strength, and at strength="auto";
+- the ceiling ("oracle") of the photo paths: per attribute the t of the
+  calibration grid with the best insertion at >= 90% preservation, chosen on
+  the test photos themselves, which no calibration on other photos can beat;
 - the Frechet distance in the judge's penultimate features between edited and
   unedited photos, seen the same way (one edit per photo, the attributes in turn);
 - the eye error of the detector on canvases of test photos placed with known
@@ -18,6 +21,8 @@ over the 13 AttGAN attributes, with the shipped judge:
 - latency per photo at 178x218 and at 4000x3000 (one face), detection and the
   rest, medians;
 - t = 0: how many photos come back byte-identical.
+
+Every model given is measured on the same photos, side by side.
 
     python benchmarks/bench_photos.py --count 400 --max-faces 50 --t 1 3  # (the recorded run)
 """
@@ -34,7 +39,7 @@ from dfl_keras import LatentAttributeModel, photos
 from dfl_keras.evaluate import ATTGAN_ATTRIBUTES, frechet_distance, judge_features
 from dfl_keras.images_io import read_image
 from dfl_keras.judge import AttributeJudge
-from dfl_keras.photos.calibrate import judged
+from dfl_keras.photos.calibrate import PHOTO_T_GRID, PRESERVATION_FLOOR, judged
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from photo_canvases import ALIGNED, background, mapped, place, similarity  # noqa: E402
@@ -51,12 +56,10 @@ def test_photos(count, seed):
     return paths
 
 
-class Bench:
-    """The detected test photos and the judge's verdicts on them, for every path."""
+class Detected:
+    """The test photos with a face, detected once for every model: paths, pixels, first face."""
 
-    def __init__(self, model, judge, paths, max_faces, seed):
-        self.model, self.judge = model, judge
-        self.template = photos.template_of(model)
+    def __init__(self, paths):
         self.paths, self.pixels, self.faces = [], [], []
         progress = Progbar(len(paths), unit_name="photo")
         for count, path in enumerate(paths, 1):
@@ -67,6 +70,15 @@ class Bench:
                 self.pixels.append(pixels)
                 self.faces.append(found[0])
             progress.update(count)
+
+
+class Bench:
+    """One model on the detected test photos, and the judge's verdicts on them, for every path."""
+
+    def __init__(self, model, judge, detected, max_faces, seed):
+        self.model, self.judge = model, judge
+        self.template = photos.template_of(model)
+        self.paths, self.pixels, self.faces = detected.paths, detected.pixels, detected.faces
         self.centre = np.stack([read_image(p, model.image_size) for p in self.paths])
         self.before = {"aligned": judged(judge, self.pixels, self.faces, self.template),
                        "centre": judge.predict_labels(self.centre)}
@@ -94,18 +106,37 @@ class Bench:
 
     def scores(self, path, strength):
         """Mean insertion, preservation and t over the 13 attributes."""
+        per_attribute = [self.attribute_scores(name, path, strength) for name in ATTGAN_ATTRIBUTES]
+        return tuple(float(np.mean(column)) for column in zip(*per_attribute))
+
+    def attribute_scores(self, name, path, strength):
+        """Insertion, preservation and mean t of the edits of one attribute."""
         view = "centre" if path == "centre" else "aligned"
-        insertion, kept, used = [], [], []
+        rows = self.rows(name, view)
+        k = self.columns[name]
+        others = [self.columns[n] for n in ATTGAN_ATTRIBUTES if n != name]
+        seen, t = self.edited(rows, name, path, "auto" if path == "auto" else strength)
+        after = self.judge.predict_labels(seen)
+        kept = (after[:, others] == self.before[view][rows][:, others]).mean()
+        return float(after[:, k].mean()), float(kept), float(t.mean())
+
+    def oracle(self, path, floor=PRESERVATION_FLOOR, grid=PHOTO_T_GRID):
+        """The ceiling of a path: per attribute, the best insertion of any t of `grid` that
+        keeps `floor` preservation, chosen on these very photos (so no calibration can beat it).
+
+        Preservation falls as t grows, so each attribute's sweep stops at the
+        first t below the floor (the weakest t when even that one is below).
+        """
+        best = []
         for name in ATTGAN_ATTRIBUTES:
-            rows = self.rows(name, view)
-            k = self.columns[name]
-            others = [self.columns[n] for n in ATTGAN_ATTRIBUTES if n != name]
-            seen, t = self.edited(rows, name, path, "auto" if path == "auto" else strength)
-            after = self.judge.predict_labels(seen)
-            insertion.append(after[:, k].mean())
-            kept.append((after[:, others] == self.before[view][rows][:, others]).mean())
-            used.append(t.mean())
-        return float(np.mean(insertion)), float(np.mean(kept)), float(np.mean(used))
+            allowed = []
+            for t in sorted(grid):
+                score = self.attribute_scores(name, path, t)
+                if score[1] < floor:
+                    break
+                allowed.append(score)
+            best.append(max(allowed, key=lambda s: s[0]) if allowed else score)
+        return tuple(float(np.mean(column)) for column in zip(*best))
 
     def frechet(self, path, strength):
         """Frechet distance between every photo edited once (attributes in turn) and unedited."""
@@ -127,12 +158,12 @@ class Bench:
         return sum(np.array_equal(r.photo, p) for r, p in zip(results, self.pixels))
 
 
-def alignment_errors(bench, count, seed):
+def alignment_errors(detected, count, seed):
     """Eye errors (px, and as a share of the eye distance) on single-face canvases."""
     rng = np.random.default_rng(seed)
     errors, relative, missed = [], [], 0
     for i in range(count):
-        photo, face = bench.pixels[i], bench.faces[i]
+        photo, face = detected.pixels[i], detected.faces[i]
         angle, scale = rng.uniform(-25, 25), rng.uniform(0.5, 3.0)
         corners = mapped([[0, 0], [178, 0], [0, 218], [178, 218]], similarity(angle, scale, (0, 0)))
         width, height = np.maximum(np.ceil(np.ptp(corners, 0)).astype(int) + 80, [640, 480])
@@ -173,56 +204,73 @@ def big_photo(photo):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=["dfl_celeba64", "dfl_celeba128"],
+                        help="presets or .keras files, measured side by side")
     parser.add_argument("--count", type=int, default=925, help="test photos (925: all)")
     parser.add_argument("--max-faces", type=int, default=150,
                         help="faces edited per attribute and setting")
     parser.add_argument("--t", type=float, nargs="+", default=[1.0, 2.0, 3.0])
+    parser.add_argument("--oracle", nargs="*", default=["keep"],
+                        help="paths whose ceiling to measure: the best t per attribute on the "
+                        "test photos themselves")
     parser.add_argument("--canvases", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    model, judge = LatentAttributeModel.from_preset("dfl_celeba64"), AttributeJudge.from_preset("judge_celeba64")
-    bench = Bench(model, judge, test_photos(args.count, args.seed), args.max_faces, args.seed)
-    default_t = {n: model.attribute_info(n).get("t") for n in ATTGAN_ATTRIBUTES}
+    judge = AttributeJudge.from_preset("judge_celeba64")
+    detected = Detected(test_photos(args.count, args.seed))
     settings = [(path, t) for t in args.t for path in ("centre", "replace", "keep", "blend")]
     settings += [(path, None) for path in ("centre", "replace", "keep", "blend")]
     settings.append(("auto", "auto"))
-    progress = Progbar(len(settings), unit_name="setting")
-    table = []
-    for i, (path, strength) in enumerate(settings):
-        insertion, kept, mean_t = bench.scores(path, strength)
-        distance = bench.frechet(path, strength) if strength is None else None
-        table.append((path, strength, mean_t, insertion, kept, distance))
-        progress.update(i + 1)
-    reconstruction = bench.frechet("replace", 0.0)
-    exact = {detail: bench.exact_at_zero(detail) for detail in ("keep", "blend")}
-    errors, relative, missed = alignment_errors(bench, min(args.canvases, len(bench.paths)),
+    results = {}
+    for name in args.models:
+        model = LatentAttributeModel.from_preset(name)
+        bench = Bench(model, judge, detected, args.max_faces, args.seed)
+        progress = Progbar(len(settings), unit_name="setting")
+        table = []
+        for i, (path, strength) in enumerate(settings):
+            insertion, kept, mean_t = bench.scores(path, strength)
+            distance = bench.frechet(path, strength) if strength is None else None
+            table.append((path, strength, mean_t, insertion, kept, distance))
+            progress.update(i + 1)
+        for path in args.oracle:
+            insertion, kept, mean_t = bench.oracle(path)
+            table.append((path, "oracle", mean_t, insertion, kept, None))
+        results[name] = {
+            "default_t": {n: model.attribute_info(n).get("t") for n in ATTGAN_ATTRIBUTES},
+            "table": table, "reconstruction": bench.frechet("replace", 0.0),
+            "exact": {detail: bench.exact_at_zero(detail) for detail in ("keep", "blend")},
+            "latency": [latency(model, photo, args.repeats)
+                        for photo in (bench.pixels[0], big_photo(bench.pixels[0]))],
+        }
+    errors, relative, missed = alignment_errors(detected, min(args.canvases, len(detected.paths)),
                                                 args.seed)
-    small = latency(model, bench.pixels[0], args.repeats)
-    large = latency(model, big_photo(bench.pixels[0]), args.repeats)
 
-    print(f"\n{len(bench.paths)} test photos with a face (of {args.count} asked, celeba_aligned "
+    print(f"\n{len(detected.paths)} test photos with a face (of {args.count} asked, celeba_aligned "
           f"partition 2); up to {args.max_faces} faces edited per attribute and setting, "
           f"13 AttGAN attributes")
-    print("default t: " + ", ".join(f"{n} {t:.2f}" if t is not None else f"{n} -"
-                                    for n, t in default_t.items()))
-    print("\npath     strength   mean t  insertion  preservation  Frechet (judge features)")
-    for path, strength, mean_t, insertion, kept, distance in table:
-        label = "default" if strength is None else str(strength)
-        fd = "" if distance is None else f"{distance:10.2f}"
-        print(f"{path:8s} {label:8s} {mean_t:7.2f} {100 * insertion:9.1f}%  {100 * kept:10.1f}%"
-              f"  {fd}")
-    print(f"replace  0 (the reconstruction)                       {reconstruction:10.2f}")
-    print(f"\nt = 0 byte-identical photos: keep {exact['keep']}/{len(bench.pixels)}, "
-          f"blend {exact['blend']}/{len(bench.pixels)}")
-    print(f"eye error on {len(errors)} canvases (rotation +-25 deg, scale 0.5-3x; {missed} "
+    for name, result in results.items():
+        print(f"\n## {name}\ndefault t: " + ", ".join(
+            f"{n} {t:.2f}" if t is not None else f"{n} -" for n, t in result["default_t"].items()))
+        print("path     strength   mean t  insertion  preservation  Frechet (judge features)")
+        for path, strength, mean_t, insertion, kept, distance in result["table"]:
+            label = "default" if strength is None else str(strength)
+            fd = "" if distance is None else f"{distance:10.2f}"
+            print(f"{path:8s} {label:8s} {mean_t:7.2f} {100 * insertion:9.1f}%  {100 * kept:10.1f}%"
+                  f"  {fd}")
+        print(f"replace  0 (the reconstruction)                       "
+              f"{result['reconstruction']:10.2f}")
+        count = len(detected.pixels)
+        print(f"t = 0 byte-identical photos: keep {result['exact']['keep']}/{count}, "
+              f"blend {result['exact']['blend']}/{count}")
+        for label, measured in zip(("178x218", "4000x3000"), result["latency"]):
+            print(f"latency {label:9s}: detection {measured['detect']:.3f} s, rest "
+                  f"{measured['rest']:.3f} s, whole edit {measured['whole']:.3f} s "
+                  f"({measured['whole'] / measured['detect']:.2f}x detection)")
+    print(f"\neye error on {len(errors)} canvases (rotation +-25 deg, scale 0.5-3x; {missed} "
           f"without exactly one face): median {np.median(errors):.2f} px, max {errors.max():.2f} "
           f"px; median {100 * np.median(relative):.1f}% of the eye distance, "
           f"max {100 * relative.max():.1f}%")
-    for label, measured in (("178x218", small), ("4000x3000", large)):
-        print(f"latency {label:9s}: detection {measured['detect']:.3f} s, rest "
-              f"{measured['rest']:.3f} s, whole edit {measured['whole']:.3f} s "
-              f"({measured['whole'] / measured['detect']:.2f}x detection)")
 
 
 if __name__ == "__main__":

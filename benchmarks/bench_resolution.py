@@ -74,7 +74,8 @@ def measure(model, judge, images, labels):
         "frechet": evaluate.frechet_distance(fake_features, photo_features),
         "judge_accuracy_photos": accuracy["photos"],
         "judge_accuracy_reconstructions": accuracy["reconstructions"],
-        "auc": {a: evaluate.vector_auc(model, codes, labels[a], a) for a in AUC_ATTRIBUTES},
+        "auc": {a: evaluate.vector_auc(model, codes, labels[a], a)
+                for a in AUC_ATTRIBUTES if a in model.attribute_names},  # none before vectors
     }
 
 

@@ -41,7 +41,9 @@ class LatentAttributeModel(keras.Model):
         image_size: side of the square input images (a power of two, e.g. 64, 128).
         latent_dim: size of the code z.
         variational: a VAE (True) or a plain autoencoder (False).
-        architecture: "strided" (default) or "original" (DeepFakeLab's network).
+        architecture: "strided" (default), "grown" (a strided model of half the
+            size plus one up-block, see ``grown_from``) or "original"
+            (DeepFakeLab's network).
         filters: filters per resolution block; by default 32, 64, ... capped at 256.
 
     Example:
@@ -85,6 +87,35 @@ class LatentAttributeModel(keras.Model):
         (64, True)
         """
         return presets.load_preset(name_or_path, cls)
+
+    @classmethod
+    def grown_from(cls, small):
+        """A model of twice ``small``'s size that starts out drawing ``small``'s faces.
+
+        Its encoder and decoder hold ``small``'s weights, and the new up-block
+        adds no detail until trained, so training at the larger size starts from
+        a trained face model (``networks``, "grown"). Vectors are not copied:
+        they are fitted again after training.
+
+        Example:
+
+        >>> small = LatentAttributeModel(image_size=16, latent_dim=8, filters=(8, 16))
+        >>> large = LatentAttributeModel.grown_from(small)
+        >>> large.image_size, large.architecture
+        (32, 'grown')
+        """
+        if small.architecture != "strided":
+            raise ValueError("Only a strided model can grow. "
+                             f"Received: architecture={small.architecture!r}")
+        large = cls(image_size=2 * small.image_size, latent_dim=small.latent_dim,
+                    variational=small.variational, architecture="grown", filters=small.filters)
+        for part in ("encoder", "decoder"):
+            old = [layer for layer in getattr(small, part).layers if layer.weights]
+            new = [layer for layer in getattr(large, part).layers if layer.weights]
+            for source, target in zip(old, new):
+                target.set_weights(source.get_weights())
+        large.face_template = small.face_template
+        return large
 
     # ----------------------------------------------------------------- training
 

@@ -32,7 +32,8 @@ IMAGE_SIGNATURES = {
 FACE_TEMPLATE_FILE = "face_template.txt"  # in an export's assets: 5 lines "x y" (unit coordinates)
 # The soft face mask of dfl_keras.photos.face_mask, repeated so this file works alone
 # (tests/test_serving_photos.py checks that the two paste alike).
-MASK_FEATHER, MASK_ALONG, MASK_ACROSS = 0.3, 0.95, 1.4
+MASK_FEATHER = 0.3
+MASK_REGIONS = {"face": (0.95, 1.4, 0.5), "head": (1.7, 2.1, 0.15)}
 
 
 def predict_request(
@@ -169,7 +170,7 @@ def align_face(photo, landmarks, template):
     return np.clip(crop, 0, 1).astype(np.float32), matrix
 
 
-def paste_face(photo, crop, edited, matrix, template):
+def paste_face(photo, crop, edited, matrix, template, region="face"):
     """The photo with the change ``edited - crop`` added under the soft face mask, uint8.
 
     Pixels outside the mask are returned unchanged, so t = 0 returns the photo.
@@ -178,6 +179,8 @@ def paste_face(photo, crop, edited, matrix, template):
         photo: uint8 (H, W, 3), the photo the crop came from.
         crop, edited: the aligned crop sent and the crop edit_aligned returned (n, n, 3).
         matrix, template: from align_face.
+        region: "face", or "head" when an edited attribute is about hair (the
+            library's photos.mask_region), so the mask covers the hair.
 
     Example:
         >>> photo = np.zeros((200, 200, 3), np.uint8)
@@ -198,7 +201,7 @@ def paste_face(photo, crop, edited, matrix, template):
         return out
     grid = np.stack(np.meshgrid(np.arange(x0, x1), np.arange(y0, y1)), -1) + 0.5
     unit = _apply(matrix, grid)
-    weight = _mask_at(template, unit)[..., None]
+    weight = _mask_at(template, unit, region)[..., None]
     moved = _sample(change, unit * side - 0.5, clamp=False)
     region = pixels[y0:y1, x0:x1].astype(np.float32)
     edited_region = np.clip(np.round(region + 255 * weight * moved), 0, 255).astype(np.uint8)
@@ -389,16 +392,20 @@ def _sample(image, where, clamp):
     return total.astype(np.float32)
 
 
-def _mask_at(template, unit):
+def _mask_at(template, unit, region):
     """dfl_keras.photos.face_mask evaluated at unit points (..., 2): 1 on the face, 0 outside."""
+    if region not in MASK_REGIONS:
+        raise ValueError(f"Unknown mask region {region!r}; choose one of {sorted(MASK_REGIONS)}.")
+    half_along, half_across, position = MASK_REGIONS[region]
     points = np.asarray(template, np.float64).reshape(5, 2)
     eyes, mouth = points[:2].mean(0), points[3:].mean(0)
     eye_line = points[1] - points[0]
     distance = np.linalg.norm(eye_line)
     cos, sin = eye_line / distance
-    dx, dy = unit[..., 0] - (eyes[0] + mouth[0]) / 2, unit[..., 1] - (eyes[1] + mouth[1]) / 2
+    centre = eyes + position * (mouth - eyes)
+    dx, dy = unit[..., 0] - centre[0], unit[..., 1] - centre[1]
     along, across = dx * cos + dy * sin, -dx * sin + dy * cos
-    radius = np.hypot(along / (MASK_ALONG * distance), across / (MASK_ACROSS * distance))
+    radius = np.hypot(along / (half_along * distance), across / (half_across * distance))
     ramp = np.clip((1 - radius) / MASK_FEATHER, 0, 1)
     return (ramp * ramp * (3 - 2 * ramp)).astype(np.float32)
 

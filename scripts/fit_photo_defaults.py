@@ -103,9 +103,14 @@ def main(argv=None):
                         help="validation photos to detect faces in")
     parser.add_argument("--max-faces", type=int, default=64,
                         help="faces edited per attribute and t")
+    parser.add_argument("--attributes", nargs="+",
+                        help="calibrate only these (default: every one the judge knows)")
     parser.add_argument("--judge", type=Path, help="judge .keras file (default: the shipped one)")
     args = parser.parse_args(argv)
     model = LatentAttributeModel.from_preset(args.model)
+    unknown = sorted(set(args.attributes or ()) - set(model.attribute_names))
+    if unknown:
+        raise SystemExit(f"--attributes {unknown}: the model has no such vectors")
     template, found = photos.fit_template(model, training_photos(args.data, args.count))
     print(f"face template from {found} photos (unit coordinates, x y):")
     for name, (x, y) in zip(photos.LANDMARKS, template):
@@ -117,7 +122,7 @@ def main(argv=None):
         print(f"calibrating t on {len(faces)} validation photos with a face")
         source = f"{args.calibration_data.name} validation split, first {len(faces)} with a face"
         judge = AttributeJudge.from_preset(args.judge or "judge_celeba64")
-        fitted = photos.calibrate_photos(model, judge, pixels, faces,
+        fitted = photos.calibrate_photos(model, judge, pixels, faces, attributes=args.attributes,
                                          max_faces=args.max_faces, source=source)
         print_strengths(fitted)
     partial = args.model.with_name(args.model.name + ".partial.keras")

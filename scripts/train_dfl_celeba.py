@@ -1,14 +1,16 @@
 """Reproduce the shipped editor: train, fit all 40 vectors, measure.
 
     python scripts/train_dfl_celeba.py --image-size 64    # saved_models/dfl_celeba64.keras
-    python scripts/train_dfl_celeba.py --image-size 128   # a 128 px editor (not shipped yet)
+    python scripts/train_dfl_celeba.py --image-size 128 --grow-from saved_models/dfl_celeba64.keras \
+        --isotropic-epochs 6 --perceptual-weight 0.1      # saved_models/dfl_celeba128.keras
 
 Trains the default LatentAttributeModel on CelebA-HQ images 1..27000
 (../shared/data/celeba_hq_<size>) in two stages: --epochs of cosine-decayed
 Adam without the covariance penalty (its noisy batch estimate slows early
 learning: from scratch it cost 0.6 dB), then --isotropic-epochs with it, which
 makes the codes' covariance close to the identity. --stage1 MODEL skips the
-first stage and starts from a model trained that way. --perceptual-weight adds
+first stage and starts from a model trained that way; --grow-from SMALL skips
+it too and starts from SMALL grown to twice its size (architecture "grown"). --perceptual-weight adds
 the judge's feature loss to both stages. Checkpoints, logs and backups live in
 --work, so a killed run resumes. Then it fits the 40 attribute vectors on the
 same images and measures held-out (27001..30000) PSNR/SSIM and the ROC AUC of
@@ -47,6 +49,8 @@ def main():
                         help="weight of the judge's feature loss in both stages (0: off)")
     parser.add_argument("--latent-dim", type=int, default=128)
     parser.add_argument("--stage1", default=None, help="a model from the first stage: skip it")
+    parser.add_argument("--grow-from", default=None,
+                        help="a trained model of half the size: skip the first stage and grow it")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     size = args.image_size
@@ -65,6 +69,8 @@ def main():
     start = time.time()
     if args.stage1:
         model = keras.saving.load_model(args.stage1)
+    elif args.grow_from:
+        model = dfl.LatentAttributeModel.grown_from(keras.saving.load_model(args.grow_from))
     else:
         model = dfl.LatentAttributeModel(image_size=size, latent_dim=args.latent_dim)
         train_stage(model, train, held_out, args.epochs, args.learning_rate, 0.0, work / "stage1",

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import SIZE, labelled_dataset, random_images, tiny_model
+from helpers import SIZE, assert_serialization_round_trip, labelled_dataset, random_images, tiny_model
 
 import dfl_keras as dfl
 from dfl_keras.errors import UnknownAttributeError
@@ -70,6 +70,33 @@ def test_default_architecture_sizes(size):
 def test_original_architecture_builds():
     model = dfl.LatentAttributeModel(image_size=64, latent_dim=100, architecture="original")
     assert model.reconstruct(random_images(2, size=64)).shape == (2, 64, 64, 3)
+
+
+def test_a_grown_model_starts_by_drawing_the_small_models_faces_at_twice_the_size(tmp_path):
+    small = tiny_model()
+    small.face_template = np.full((5, 2), 0.5, np.float32)
+    small.decoder.layers[-1].bias.assign([0.3, -0.2, 0.1])  # a bias survives being grown
+    large = dfl.LatentAttributeModel.grown_from(small)
+    assert (large.image_size, large.architecture, large.filters) == (2 * SIZE, "grown", small.filters)
+    images = random_images(4, size=2 * SIZE)
+    half = tf.image.resize(images, (SIZE, SIZE), method="area").numpy()
+    np.testing.assert_allclose(large.encode(images), small.encode(half), atol=1e-5)
+    z = small.encode(half)
+    small_faces = np.clip(small.decode(z), 1e-6, 1 - 1e-6)
+    logits = tf.image.resize(np.log(small_faces / (1 - small_faces)), (2 * SIZE, 2 * SIZE),
+                             method="bilinear")
+    np.testing.assert_allclose(large.decode(z), tf.sigmoid(logits), atol=1e-4)
+    np.testing.assert_array_equal(large.face_template, small.face_template)
+    large.compile(optimizer="adam", covariance_weight=0.0)
+    large.fit(images, epochs=1, batch_size=4, verbose=0)
+    assert not np.allclose(large.decoder.get_layer("detail").get_weights()[0], 0)
+    assert_serialization_round_trip(large, tmp_path / "grown.keras")
+
+
+def test_only_a_strided_model_grows():
+    small = dfl.LatentAttributeModel(image_size=64, latent_dim=8, architecture="original")
+    with pytest.raises(ValueError, match="Only a strided model can grow"):
+        dfl.LatentAttributeModel.grown_from(small)
 
 
 def test_encode_is_deterministic_and_keeps_the_input_form():

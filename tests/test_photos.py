@@ -29,15 +29,17 @@ def model():
     return model
 
 
-def unit_mask_in_photo(alignment, shape):
+def unit_mask_in_photo(alignment, shape, region="face"):
     """The analytic face-mask radius at every photo pixel centre (>= 1: outside the mask)."""
+    half_along, half_across, position = {"face": (0.95, 1.4, 0.5), "head": (1.7, 2.1, 0.15)}[region]
     y, x = np.mgrid[0:shape[0], 0:shape[1]] + 0.5
     unit = alignment.to_unit(np.stack([x.ravel(), y.ravel()], 1))
     points = alignment.template
     eyes, mouth = points[:2].mean(0), points[3:].mean(0)
     distance = np.linalg.norm(points[1] - points[0])
-    offset = unit - (eyes + mouth) / 2  # the template's eye line is level
-    radius = np.hypot(offset[:, 0] / (0.95 * distance), offset[:, 1] / (1.4 * distance))
+    offset = unit - (eyes + position * (mouth - eyes))  # the template's eye line is level
+    radius = np.hypot(offset[:, 0] / (half_along * distance),
+                      offset[:, 1] / (half_across * distance))
     return radius.reshape(shape[:2])
 
 
@@ -91,6 +93,24 @@ def test_an_edit_changes_the_face_only(model, detail):
     assert result.photo.shape == photo.shape and result.photo.dtype == np.uint8
     assert np.array_equal(result.photo[radius > 1.02], photo[radius > 1.02])
     assert np.abs(result.photo[radius < 0.6].astype(int) - photo[radius < 0.6]).mean() > 2
+
+
+def test_a_hair_edit_reaches_the_hair_and_other_edits_do_not(model):
+    model.set_attribute_vector("Blond_Hair", model.attribute_vector("A"))
+    photo = random_photo()
+    face = photos.Face.from_landmarks(framed_face_points())
+    alignment = photos.align(photo, face, model.face_template, 16)[1]
+    face_radius = unit_mask_in_photo(alignment, photo.shape)
+    head_radius = unit_mask_in_photo(alignment, photo.shape, "head")
+    hair = (face_radius > 1.02) & (head_radius < 0.6)
+    assert hair.sum() > 200
+    for name, changes_hair in (("A", False), ("Blond_Hair", True)):
+        edited = photos.edit(model, photo, name, faces=[face], strength=3.0).photo
+        assert np.array_equal(edited[head_radius > 1.02], photo[head_radius > 1.02])
+        changed = np.any(edited[hair] != photo[hair], -1).mean()
+        assert changed > 0.9 if changes_hair else changed == 0, (name, changed)
+    assert photos.mask_region(["Smiling", "Bangs"]) == "head"
+    assert photos.mask_region(["Smiling"]) == "face"
 
 
 def test_a_face_cut_by_the_border_is_edited_where_it_is_inside(model):

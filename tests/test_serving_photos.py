@@ -31,8 +31,9 @@ def test_align_face_cuts_the_crop_photos_align_cuts(seed, angle, scale):
     assert np.abs(crop - expected).max() < 1e-4  # measured 2e-6: float32 rounding
 
 
-@pytest.mark.parametrize("seed, angle, scale", [(3, 0, 100), (4, 25, 160), (5, -20, 200)])
-def test_paste_face_puts_a_change_back_as_photos_paste_does(seed, angle, scale):
+@pytest.mark.parametrize("seed, angle, scale, region", [
+    (3, 0, 100, "face"), (4, 25, 160, "face"), (5, -20, 200, "face"), (4, 25, 160, "head")])
+def test_paste_face_puts_a_change_back_as_photos_paste_does(seed, angle, scale, region):
     photo, points = photo_and_landmarks(seed, angle, scale)  # seed 5: the frame is cut
     crop, matrix = serving.align_face(photo, points, CELEBA_HQ_TEMPLATE)
     _, alignment = align(photo, points, CELEBA_HQ_TEMPLATE)
@@ -40,8 +41,8 @@ def test_paste_face_puts_a_change_back_as_photos_paste_does(seed, angle, scale):
     y, x = np.mgrid[0:n, 0:n] / n
     change = np.stack([0.3 * np.sin(5 * x), 0.2 * np.cos(4 * y), -0.25 * x * y], -1)
     edited = np.clip(crop + change, 0, 1)
-    ours = serving.paste_face(photo, crop, edited, matrix, CELEBA_HQ_TEMPLATE).astype(int)
-    theirs = paste(photo, edited - crop, alignment).astype(int)
+    ours = serving.paste_face(photo, crop, edited, matrix, CELEBA_HQ_TEMPLATE, region).astype(int)
+    theirs = paste(photo, edited - crop, alignment, region=region).astype(int)
     assert ours.dtype == int and (ours != photo).mean() > 0.02  # the change is visible
     difference = np.abs(ours - theirs)
     assert difference.max() <= 1 and difference.mean() < 0.01, (difference.max(),

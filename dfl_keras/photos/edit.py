@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from dfl_keras.images_io import photo_name, read_photo
 from dfl_keras.photos.align import align
-from dfl_keras.photos.blend import face_mask, paste
+from dfl_keras.photos.blend import face_mask, mask_region, paste
 from dfl_keras.photos.faces import Face, NoFaceError, find_faces, require_faces
 from dfl_keras.photos.strength import auto_strengths
 from dfl_keras.photos.template import template_of
@@ -53,6 +53,8 @@ def edit(model, photo, edits, faces="all", strength=None, detail="keep", judge=N
         detail: "keep" adds psi(z + sum t v) - psi(z) to the photo, so t = 0
             returns it exactly; "replace" pastes the decoded face; "blend" adds
             the change but leans towards the decoded face where it changes strongly.
+            Either goes under a face mask that also covers the hair when an
+            edit is about hair (photos.mask_region).
         judge: an AttributeJudge, for strength="auto".
         min_confidence, min_size: detection thresholds (see find_faces).
         match_colour: shift the decoded face's colours to the photo's inside the
@@ -89,6 +91,7 @@ def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", j
     names = [edits] if isinstance(edits, str) else list(edits)
     strengths = _strengths(model, names, strength, judge)
     template = template_of(model)
+    region = mask_region(names)
     size = model.image_size
     photos = list(photos)
     per_photo = _per_photo(faces, len(photos))
@@ -109,7 +112,7 @@ def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", j
     crops = np.stack([job[2] for job in jobs])
     codes = np.asarray(model.encode(crops), np.float32)
     if strengths is None:
-        per_face = auto_strengths(model, judge, crops, codes, names, template)
+        per_face = auto_strengths(model, judge, crops, codes, names, template, region)
     else:
         per_face = {name: np.full(len(jobs), t) for name, t in strengths.items()}
     delta = np.asarray(model.edit_offsets(per_face, len(jobs)), np.float32)
@@ -117,8 +120,8 @@ def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", j
     edited = np.asarray(model.decode(codes + delta), np.float32)
     for j, ((result, face, crop, alignment), before, after) in enumerate(zip(jobs, plain, edited)):
         change = _change(result.photo, face, template, crop, alignment, before, after, detail,
-                         match_colour)
-        result.photo = paste(result.photo, change, alignment)
+                         match_colour, region)
+        result.photo = paste(result.photo, change, alignment, region=region)
         t = {name: float(values[j]) for name, values in per_face.items()}
         result.faces.append(FaceEdit(face.box, face.landmarks, face.confidence, t))
     return results
@@ -164,13 +167,13 @@ def _strengths(model, names, strength, judge):
     return {n: float(strength) for n in names}
 
 
-def _change(photo, face, template, crop, alignment, before, after, detail, match_colour):
+def _change(photo, face, template, crop, alignment, before, after, detail, match_colour, region):
     """The crop-space change to paste, at the face's own resolution (capped)."""
     side = min(alignment.side, MAX_CHANGE_SIDE)
     difference = after - before
     if detail == "keep":
         return _resize(difference, side)
-    mask = face_mask(template, before.shape[0])[..., None]
+    mask = face_mask(template, before.shape[0], region=region)[..., None]
     if match_colour:
         weight = mask.sum()
         after = after + ((crop - before) * mask).sum((0, 1)) / weight

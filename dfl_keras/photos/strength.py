@@ -37,7 +37,7 @@ def auto_grid(cap):
     return np.unique(np.round(np.append(steps[steps < cap], cap), 6))
 
 
-def auto_strengths(model, judge, crops, codes, names, template):
+def auto_strengths(model, judge, crops, codes, names, template, region="face"):
     """{name: (n,) t} for n aligned crops (n, S, S, 3) and their codes (n, d).
 
     A face the judge already sees with the attribute gets t = 0. When a watched
@@ -51,7 +51,7 @@ def auto_strengths(model, judge, crops, codes, names, template):
     missing = [name for name in names if name not in judge.attributes]
     if missing:
         raise ValueError(f"The judge does not know {missing}; strength='auto' cannot choose t.")
-    mask = face_mask(template, model.image_size)[..., None]
+    mask = face_mask(template, model.image_size, region=region)[..., None]
     before = judge.predict_labels(crops)
     plain = np.asarray(model.decode(codes), np.float32)
     chosen = {}

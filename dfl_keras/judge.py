@@ -104,7 +104,7 @@ class AttributeJudge(keras.Model):
     def feature_maps(self, scales=3):
         """A frozen network: images of any size -> the judge's maps after each of its first scales.
 
-        The features of a perceptual reconstruction loss (``losses.feature_loss``).
+        The features of a perceptual reconstruction loss (``losses.FeatureLoss``).
         Fed at twice the judge's size, its first filters see the finer detail a
         128 px decoder has to draw.
         """

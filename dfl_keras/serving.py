@@ -33,7 +33,7 @@ FACE_TEMPLATE_FILE = "face_template.txt"  # in an export's assets: 5 lines "x y"
 # The soft face mask of dfl_keras.photos.face_mask, repeated so this file works alone
 # (tests/test_serving_photos.py checks that the two paste alike).
 MASK_FEATHER = 0.3
-MASK_REGIONS = {"face": (0.95, 1.4, 0.5), "head": (1.7, 2.1, 0.15)}
+MASK_REGIONS = {"face": (0.95, 1.4, 0.5), "head": (1.4, 1.95, 0.05)}
 
 
 def predict_request(

@@ -10,7 +10,7 @@ MASK_SIDE = 256  # the mask is smooth: a finer one costs time and changes nothin
 # Per region: the ellipse's half axes along and across the eye line, in eye distances, and
 # where its centre sits from the eyes (0) to the mouth (1). "face" leaves the hair out, so
 # the hair attributes get "head", which reaches the top of the hair and the ears.
-MASK_REGIONS = {"face": (0.95, 1.4, 0.5), "head": (1.7, 2.1, 0.15)}
+MASK_REGIONS = {"face": (0.95, 1.4, 0.5), "head": (1.4, 1.95, 0.05)}
 HAIR_ATTRIBUTES = frozenset({
     "Bald", "Bangs", "Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair",
     "Receding_Hairline", "Straight_Hair", "Wavy_Hair", "Wearing_Hat"})

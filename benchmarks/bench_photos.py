@@ -202,9 +202,29 @@ def big_photo(photo):
     return place(background(3000, 4000, seed=7), photo, similarity(5, 6.0, (1400, 600)))
 
 
+def print_model(name, result, count):
+    """One model's table, printed as soon as it is measured."""
+    print(f"\n## {name}\ndefault t: " + ", ".join(
+        f"{n} {t:.2f}" if t is not None else f"{n} -" for n, t in result["default_t"].items()))
+    print("path     strength   mean t  insertion  preservation  Frechet (judge features)")
+    for path, strength, mean_t, insertion, kept, distance in result["table"]:
+        label = "default" if strength is None else str(strength)
+        fd = "" if distance is None else f"{distance:10.2f}"
+        print(f"{path:8s} {label:8s} {mean_t:7.2f} {100 * insertion:9.1f}%  {100 * kept:10.1f}%"
+              f"  {fd}")
+    print(f"replace  0 (the reconstruction)                       "
+          f"{result['reconstruction']:10.2f}")
+    print(f"t = 0 byte-identical photos: keep {result['exact']['keep']}/{count}, "
+          f"blend {result['exact']['blend']}/{count}")
+    for label, measured in zip(("178x218", "4000x3000"), result["latency"]):
+        print(f"latency {label:9s}: detection {measured['detect']:.3f} s, rest "
+              f"{measured['rest']:.3f} s, whole edit {measured['whole']:.3f} s "
+              f"({measured['whole'] / measured['detect']:.2f}x detection)")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["dfl_celeba64", "dfl_celeba128"],
+    parser.add_argument("--models", nargs="+", default=["dfl_celeba64"],
                         help="presets or .keras files, measured side by side")
     parser.add_argument("--count", type=int, default=925, help="test photos (925: all)")
     parser.add_argument("--max-faces", type=int, default=150,
@@ -219,10 +239,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     judge = AttributeJudge.from_preset("judge_celeba64")
     detected = Detected(test_photos(args.count, args.seed))
+    print(f"\n{len(detected.paths)} test photos with a face (of {args.count} asked, celeba_aligned "
+          f"partition 2); up to {args.max_faces} faces edited per attribute and setting, "
+          f"13 AttGAN attributes", flush=True)
     settings = [(path, t) for t in args.t for path in ("centre", "replace", "keep", "blend")]
     settings += [(path, None) for path in ("centre", "replace", "keep", "blend")]
     settings.append(("auto", "auto"))
-    results = {}
     for name in args.models:
         model = LatentAttributeModel.from_preset(name)
         bench = Bench(model, judge, detected, args.max_faces, args.seed)
@@ -236,37 +258,16 @@ def main(argv=None):
         for path in args.oracle:
             insertion, kept, mean_t = bench.oracle(path)
             table.append((path, "oracle", mean_t, insertion, kept, None))
-        results[name] = {
+        result = {
             "default_t": {n: model.attribute_info(n).get("t") for n in ATTGAN_ATTRIBUTES},
             "table": table, "reconstruction": bench.frechet("replace", 0.0),
             "exact": {detail: bench.exact_at_zero(detail) for detail in ("keep", "blend")},
             "latency": [latency(model, photo, args.repeats)
                         for photo in (bench.pixels[0], big_photo(bench.pixels[0]))],
         }
+        print_model(name, result, len(detected.pixels))
     errors, relative, missed = alignment_errors(detected, min(args.canvases, len(detected.paths)),
                                                 args.seed)
-
-    print(f"\n{len(detected.paths)} test photos with a face (of {args.count} asked, celeba_aligned "
-          f"partition 2); up to {args.max_faces} faces edited per attribute and setting, "
-          f"13 AttGAN attributes")
-    for name, result in results.items():
-        print(f"\n## {name}\ndefault t: " + ", ".join(
-            f"{n} {t:.2f}" if t is not None else f"{n} -" for n, t in result["default_t"].items()))
-        print("path     strength   mean t  insertion  preservation  Frechet (judge features)")
-        for path, strength, mean_t, insertion, kept, distance in result["table"]:
-            label = "default" if strength is None else str(strength)
-            fd = "" if distance is None else f"{distance:10.2f}"
-            print(f"{path:8s} {label:8s} {mean_t:7.2f} {100 * insertion:9.1f}%  {100 * kept:10.1f}%"
-                  f"  {fd}")
-        print(f"replace  0 (the reconstruction)                       "
-              f"{result['reconstruction']:10.2f}")
-        count = len(detected.pixels)
-        print(f"t = 0 byte-identical photos: keep {result['exact']['keep']}/{count}, "
-              f"blend {result['exact']['blend']}/{count}")
-        for label, measured in zip(("178x218", "4000x3000"), result["latency"]):
-            print(f"latency {label:9s}: detection {measured['detect']:.3f} s, rest "
-                  f"{measured['rest']:.3f} s, whole edit {measured['whole']:.3f} s "
-                  f"({measured['whole'] / measured['detect']:.2f}x detection)")
     print(f"\neye error on {len(errors)} canvases (rotation +-25 deg, scale 0.5-3x; {missed} "
           f"without exactly one face): median {np.median(errors):.2f} px, max {errors.max():.2f} "
           f"px; median {100 * np.median(relative):.1f}% of the eye distance, "

@@ -1,6 +1,9 @@
 """The 64 px and 128 px editors side by side on the same held-out CelebA-HQ faces.
 
-    nice -n 5 python benchmarks/bench_resolution.py --json resolution.json
+    nice -n 5 python benchmarks/bench_resolution.py --models dfl_celeba64 my128.keras \
+        --json resolution.json
+
+(No 128 px editor ships yet: give one, e.g. from scripts/train_dfl_celeba.py --image-size 128.)
 
 For each model, on images 27001..30000 at its own resolution (the same faces
 at 64 and 128 px): reconstruction PSNR, the ratio of the Laplacian variance
@@ -30,7 +33,7 @@ AUC_ATTRIBUTES = ("Smiling", "Male", "Eyeglasses")
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["dfl_celeba64", "dfl_celeba128"],
+    parser.add_argument("--models", nargs="+", default=["dfl_celeba64"],
                         help="presets or .keras files")
     parser.add_argument("--data", default="../shared/data/celeba_hq_{size}")
     parser.add_argument("--images", type=int, default=3000, help="held-out images (from 27001)")

@@ -36,13 +36,36 @@ def test_from_preset_loads_the_shipped_editor_by_name_and_by_path():
                                   model.attribute_vector("Smiling"))
 
 
+@pytest.mark.parametrize("name", [name for name, entry in presets.PRESETS.items()
+                                  if entry["class"] == "LatentAttributeModel"])
+def test_every_shipped_editor_carries_what_photo_edits_need(name):
+    model = dfl.LatentAttributeModel.from_preset(name)
+    assert len(model.attribute_names) == 40 and model.code_distribution is not None
+    assert model.face_template.shape == (5, 2)
+    assert all("t" in model.attribute_info(n) and "t_fitted" in model.attribute_info(n)
+               for n in model.attribute_names)
+    faces = np.asarray(model.sample(2, seed=0))
+    assert faces.shape == (2, model.image_size, model.image_size, 3)
+    assert np.abs(np.asarray(model.reconstruct(faces)) - faces).mean() < 0.05  # trained weights
+
+
 @needs_shipped
-def test_an_old_file_with_loss_weights_in_its_config_still_loads_with_its_weights():
-    with zipfile.ZipFile(SHIPPED_EDITOR) as archive:
-        config = json.loads(archive.read("config.json"))["config"]
-    assert "covariance_weight" in config  # written before the weights moved to compile()
-    model = dfl.LatentAttributeModel.from_preset("dfl_celeba64")
+def test_an_old_file_with_loss_weights_in_its_config_still_loads_with_its_weights(tmp_path):
+    old = tmp_path / "old.keras"  # the shipped file as written before the weights moved to compile()
+    with zipfile.ZipFile(SHIPPED_EDITOR) as source, zipfile.ZipFile(old, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "config.json":
+                config = json.loads(content)
+                config["config"].update(beta=4e-6, edge_weight=0.0, covariance_weight=1e-4,
+                                        reconstruction_loss="mse")
+                content = json.dumps(config).encode()
+            target.writestr(item, content)
+    model = dfl.LatentAttributeModel.from_preset(old)
     assert set(model.get_config()) & set(dfl.model.LOSS_WEIGHTS) == set()
+    shipped = dfl.LatentAttributeModel.from_preset("dfl_celeba64")
+    for restored, expected in zip(model.get_weights(), shipped.get_weights()):
+        np.testing.assert_array_equal(restored, expected)
     faces = np.asarray(model.sample(2, seed=0))
     reconstructed = np.asarray(model.reconstruct(faces))
     assert np.abs(reconstructed - faces).mean() < 0.05  # trained weights, not random ones

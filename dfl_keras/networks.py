@@ -1,6 +1,6 @@
 """Encoder and decoder builders.
 
-Two architectures, both functional `keras.Model`s:
+Three architectures, all functional `keras.Model`s:
 
 - ``"strided"`` (the default): stride-2 4x4 convolutions down to a 4x4 map,
   a dense latent layer, and the mirror image with transposed convolutions.

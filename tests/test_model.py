@@ -2,7 +2,8 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import SIZE, assert_serialization_round_trip, labelled_dataset, random_images, tiny_model
+from helpers import (SIZE, assert_serialization_round_trip, labelled_dataset, random_images,
+                     tiny_model)
 
 import dfl_keras as dfl
 from dfl_keras.errors import UnknownAttributeError

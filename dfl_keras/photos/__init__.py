@@ -14,9 +14,8 @@ from dfl_keras.photos.faces import LANDMARKS, Face, NoFaceError, find_faces
 from dfl_keras.photos.template import CELEBA_HQ_TEMPLATE, fit_template, template_of
 
 __all__ = [
-    "Alignment", "CELEBA_HQ_TEMPLATE", "Face", "FaceEdit", "HAIR_ATTRIBUTES", "LANDMARKS", "MAX_PIXELS",
-    "NoFaceError", "PHOTO_T_GRID", "PhotoEdit", "align", "calibrate_photos", "edit", "edit_many",
-    "face_mask", "find_faces", "fit_template", "mask_region", "paste", "read_photo",
-    "similarity_fit",
-    "template_of",
+    "Alignment", "CELEBA_HQ_TEMPLATE", "Face", "FaceEdit", "HAIR_ATTRIBUTES", "LANDMARKS",
+    "MAX_PIXELS", "NoFaceError", "PHOTO_T_GRID", "PhotoEdit", "align", "calibrate_photos", "edit",
+    "edit_many", "face_mask", "find_faces", "fit_template", "mask_region", "paste", "read_photo",
+    "similarity_fit", "template_of",
 ]

@@ -30,9 +30,11 @@ IMAGE_SIGNATURES = {
     "reconstruct_uint8": (False, "uint8"),
 }
 FACE_TEMPLATE_FILE = "face_template.txt"  # in an export's assets: 5 lines "x y" (unit coordinates)
-# The soft face mask of dfl_keras.photos.face_mask, repeated so this file works alone
-# (tests/test_serving_photos.py checks that the two paste alike).
-MASK_FEATHER = 0.3
+# The soft face mask, here so this file works alone; dfl_keras.photos pastes under the same one.
+MASK_FEATHER = 0.3  # outer share of the mask's radius over which it fades to 0
+# Per region: the ellipse's half axes along and across the eye line, in eye distances, and
+# where its centre sits from the eyes (0) to the mouth (1). "face" leaves the hair out, so
+# the hair attributes get "head", which reaches the top of the hair and the ears.
 MASK_REGIONS = {"face": (0.95, 1.4, 0.5), "head": (1.4, 1.95, 0.05)}
 
 
@@ -201,7 +203,7 @@ def paste_face(photo, crop, edited, matrix, template, region="face"):
         return out
     grid = np.stack(np.meshgrid(np.arange(x0, x1), np.arange(y0, y1)), -1) + 0.5
     unit = _apply(matrix, grid)
-    weight = _mask_at(template, unit, region)[..., None]
+    weight = face_mask_at(template, unit, region)[..., None]
     moved = _sample(change, unit * side - 0.5, clamp=False)
     region = pixels[y0:y1, x0:x1].astype(np.float32)
     edited_region = np.clip(np.round(region + 255 * weight * moved), 0, 255).astype(np.uint8)
@@ -392,8 +394,17 @@ def _sample(image, where, clamp):
     return total.astype(np.float32)
 
 
-def _mask_at(template, unit, region):
-    """dfl_keras.photos.face_mask evaluated at unit points (..., 2): 1 on the face, 0 outside."""
+def face_mask_at(template, unit, region="face"):
+    """The soft face mask of a unit landmark template at unit points (..., 2), in [0, 1].
+
+    An ellipse of `region` (MASK_REGIONS) turned with the eye line: 1 inside,
+    fading to exactly 0 at its edge, so pixels outside never change.
+
+    Example:
+        >>> template = [[.38, .47], [.62, .48], [.5, .63], [.39, .73], [.61, .72]]
+        >>> face_mask_at(template, np.array([[0.5, 0.6], [0.02, 0.02]])).tolist()
+        [1.0, 0.0]
+    """
     if region not in MASK_REGIONS:
         raise ValueError(f"Unknown mask region {region!r}; choose one of {sorted(MASK_REGIONS)}.")
     half_along, half_across, position = MASK_REGIONS[region]

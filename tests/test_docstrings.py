@@ -23,6 +23,7 @@ PUBLIC = [
     provenance.format_faces,
     serving.align_face,
     serving.paste_face,
+    serving.face_mask_at,
 ]
 
 

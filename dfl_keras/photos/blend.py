@@ -4,13 +4,9 @@ import numpy as np
 import tensorflow as tf
 
 from dfl_keras.photos.align import _scaling, _shift, warp
+from dfl_keras.serving import face_mask_at
 
-FEATHER = 0.3  # outer share of the mask's radius over which it fades to 0
 MASK_SIDE = 256  # the mask is smooth: a finer one costs time and changes nothing
-# Per region: the ellipse's half axes along and across the eye line, in eye distances, and
-# where its centre sits from the eyes (0) to the mouth (1). "face" leaves the hair out, so
-# the hair attributes get "head", which reaches the top of the hair and the ears.
-MASK_REGIONS = {"face": (0.95, 1.4, 0.5), "head": (1.4, 1.95, 0.05)}
 HAIR_ATTRIBUTES = frozenset({
     "Bald", "Bangs", "Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair",
     "Receding_Hairline", "Straight_Hair", "Wavy_Hair", "Wearing_Hat"})
@@ -21,13 +17,14 @@ def mask_region(names):
     return "head" if HAIR_ATTRIBUTES.intersection(names) else "face"
 
 
-def face_mask(template, side, feather=FEATHER, region="face"):
+def face_mask(template, side, region="face"):
     """A soft elliptical face mask (side, side) in [0, 1] from a unit landmark template.
 
-    The ellipse of `region` (MASK_REGIONS: "face" is centred between the eyes
-    and the mouth, 0.95 and 1.4 eye distances across its half axes; "head" also
-    covers the hair) is turned with the eye line; it is exactly 0 outside, so
-    those pixels never change.
+    The ellipse of `region` (serving.MASK_REGIONS: "face" is centred between
+    the eyes and the mouth, 0.95 and 1.4 eye distances across its half axes;
+    "head" also covers the hair) is turned with the eye line; it is exactly 0
+    outside, so those pixels never change. It is serving.face_mask_at on the
+    pixel centres, so a client pasting with dfl_keras.serving uses the same mask.
 
     Example:
         >>> from dfl_keras.photos import CELEBA_HQ_TEMPLATE
@@ -36,22 +33,8 @@ def face_mask(template, side, feather=FEATHER, region="face"):
         >>> bool(face_mask(CELEBA_HQ_TEMPLATE, 32, region="head")[2, 16] > 0)  # the hair
         True
     """
-    if region not in MASK_REGIONS:
-        raise ValueError(f"Unknown mask region {region!r}; choose one of {sorted(MASK_REGIONS)}.")
-    half_along, half_across, position = MASK_REGIONS[region]
-    points = np.asarray(template, np.float64).reshape(5, 2)
-    eyes, mouth = points[:2].mean(0), points[3:].mean(0)
-    eye_line = points[1] - points[0]
-    distance = np.linalg.norm(eye_line)
-    cos, sin = eye_line / distance
-    centre = eyes + position * (mouth - eyes)
     grid = (np.arange(side) + 0.5) / side
-    dx, dy = grid[None, :] - centre[0], grid[:, None] - centre[1]
-    along, across = dx * cos + dy * sin, -dx * sin + dy * cos
-    radius = np.sqrt((along / (half_along * distance)) ** 2
-                     + (across / (half_across * distance)) ** 2)
-    ramp = np.clip((1 - radius) / feather, 0, 1)
-    return (ramp * ramp * (3 - 2 * ramp)).astype(np.float32)
+    return face_mask_at(template, np.stack(np.meshgrid(grid, grid), -1), region)
 
 
 def paste(photo, change, alignment, mask=None, region="face"):

@@ -1,6 +1,7 @@
-"""Train the shipped AttributeJudge on CelebA-HQ 64 px (images 1-27000), score it on 27001-30000.
+"""Train a shipped AttributeJudge on CelebA-HQ (images 1-27000), score it on 27001-30000.
 
     nice -n 5 python benchmarks/train_judge.py --data ../shared/data/celeba_hq_64
+    nice -n 5 python benchmarks/train_judge.py --image-size 128 --epochs 3   # judge_celeba128
 
 Resumable: an interrupted run picks up from the last finished epoch in
 --checkpoint. Writes the judge without optimizer state (it ships small) and
@@ -20,26 +21,33 @@ import keras  # noqa: E402
 from dfl_keras import data  # noqa: E402
 from dfl_keras.evaluate import ATTGAN_ATTRIBUTES, judge_scores  # noqa: E402
 from dfl_keras.judge import AttributeJudge  # noqa: E402
-from dfl_keras.presets import preset_path  # noqa: E402
+from dfl_keras.presets import presets_dir  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="../shared/data/celeba_hq_64")
-    parser.add_argument("--out", default=str(preset_path("judge_celeba64")))
-    parser.add_argument("--checkpoint", default="/tmp/dfl_judge")
+    parser.add_argument("--image-size", type=int, default=64, choices=(64, 128))
+    parser.add_argument("--data", default=None, help="default: ../shared/data/celeba_hq_<size>")
+    parser.add_argument("--out", default=None, help="default: the preset judge_celeba<size>")
+    parser.add_argument("--checkpoint", default=None, help="default: /tmp/dfl_judge<size>")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--take", type=int, default=None, help="only the first N training images")
     args = parser.parse_args()
+    size = args.image_size
+    args.data = args.data or f"../shared/data/celeba_hq_{size}"
+    args.out = args.out or str(presets_dir() / f"judge_celeba{size}.keras")
+    args.checkpoint = args.checkpoint or f"/tmp/dfl_judge{size}"
 
     keras.utils.set_random_seed(args.seed)
-    judge = AttributeJudge(seed=args.seed)
-    train = data.celeba_folder(args.data, "train", image_size=64, cache="memory", shuffle=True,
+    # At 128 px one more stride-2 scale, narrow at full size where it costs the most.
+    filters = (32, 64, 128, 192) if size == 64 else (16, 32, 64, 128, 192)
+    judge = AttributeJudge(image_size=size, filters=filters, seed=args.seed)
+    train = data.celeba_folder(args.data, "train", image_size=size, cache="memory", shuffle=True,
                                seed=args.seed, batch_size=args.batch_size, take=args.take)
-    test = data.celeba_folder(args.data, "test", image_size=64, batch_size=256)
+    test = data.celeba_folder(args.data, "test", image_size=size, batch_size=256)
     steps = args.epochs * int(train.cardinality())
     schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps)
     judge.compile(optimizer=keras.optimizers.Adam(schedule))

@@ -167,6 +167,9 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
             for warning in caught:  # a successful load's warnings still show
                 warnings.warn_explicit(warning.message, warning.category, warning.filename,
                                        warning.lineno)
+            if committed.get("critic") and getattr(self.model, "adversary", None):
+                self.model.adversary.discriminator.load_weights(
+                    str(self.folder / committed["critic"]))
             self.model._initial_epoch = committed["epoch"]
         if self._writes and self.log is not None:
             self._cut_log(committed.get("log_bytes", 0))
@@ -202,12 +205,17 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         with atomic.replacing(self.folder / name, suffix=".weights.h5") as temporary:
             self.model.save_weights(str(temporary))
         metadata = {"epoch": self._current_epoch, "batch": self._last_batch_seen, "weights": name}
+        adversary = getattr(self.model, "adversary", None)  # a VAE-GAN's critic: not in the model
+        if adversary:
+            metadata["critic"] = name.replace(".weights.h5", "-critic.weights.h5")
+            with atomic.replacing(self.folder / metadata["critic"], suffix=".weights.h5") as temporary:
+                adversary.discriminator.save_weights(str(temporary))
         if self.log is not None and self.log.exists():
             atomic.sync(self.log)
             metadata["log_bytes"] = self.log.stat().st_size
         atomic.write_bytes(self.folder / self.METADATA, json.dumps(metadata).encode())
         for stale in self.folder.iterdir():
-            if stale.name not in (name, self.METADATA):
+            if stale.name not in (name, metadata.get("critic"), self.METADATA):
                 stale.unlink()
 
     def _committed(self):

@@ -17,13 +17,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dfl_keras import (atomic, directions, distribute, export, inputs, losses, networks, photos,
-                       presets, vectors)
+from dfl_keras import (adversarial, atomic, directions, distribute, export, inputs, losses,
+                       networks, photos, presets, vectors)
 from dfl_keras.errors import check_attributes
 from dfl_keras.judge import AttributeJudge
 
 
-LOSS_WEIGHTS = ("beta", "edge_weight", "covariance_weight", "reconstruction_loss")  # compile()'s
+LOSS_WEIGHTS = ("beta", "edge_weight", "covariance_weight", "reconstruction_loss",
+                "adversarial_weight", "adversarial_start")  # compile()'s
 
 
 @keras.saving.register_keras_serializable(package="dfl_keras")
@@ -71,6 +72,7 @@ class LatentAttributeModel(keras.Model):
         )
         self.decoder = networks.build_decoder(self.image_size, self.latent_dim, self.filters, architecture)
         self.trackers = {}  # set by compile(), which knows the loss terms
+        self.adversary = None  # set by compile() with an adversarial weight; never saved
         self._vectors = {}  # name -> {"vector": (d,) float32, plus fitting facts}
         self.code_distribution = None  # (mean, covariance) of the codes seen when fitting vectors
         self.face_template = None  # (5, 2) unit landmark positions in the training framing (photos)
@@ -121,8 +123,9 @@ class LatentAttributeModel(keras.Model):
 
     def compile(self, optimizer="adam", beta=4e-6, edge_weight=0.0, covariance_weight=1e-4,
                 reconstruction_loss="mse", perceptual_weight=0.0, perceptual_judge="judge_celeba64",
-                **kwargs):
-        """Set the optimizer and the loss: reconstruction + beta KL + edge + covariance + perceptual.
+                adversarial_weight=0.0, adversarial_start=0, **kwargs):
+        """Set the optimizer and the loss: reconstruction + beta KL + edge + covariance + perceptual
+        (+ adversarial).
 
         Args:
             optimizer: a Keras optimizer or its name.
@@ -142,6 +145,22 @@ class LatentAttributeModel(keras.Model):
                 frames, teeth and hair edges do not.
             perceptual_judge: the AttributeJudge whose features it uses, a
                 preset name or a .keras file (a name, so the setting is saved).
+            adversarial_weight: scale of the PatchGAN critic's term (0 turns it
+                off), relative to the reconstruction terms' gradient norm at
+                the decoder's last layer (``dfl_keras.adversarial``). A VAE-GAN
+                decoder draws edges and texture where a pixel loss draws a
+                smear. To fine-tune only the decoder, so that codes and vectors
+                stay valid, set ``model.encoder.trainable = False`` first.
+            adversarial_start: the optimizer step at which the critic is
+                switched on; before it the decoder trains on the other terms.
+
+        Example:
+
+        >>> model = LatentAttributeModel(image_size=16, latent_dim=8, filters=(8, 16))
+        >>> model.encoder.trainable = False
+        >>> model.compile(optimizer="adam", adversarial_weight=0.5, adversarial_start=100)
+        >>> sorted(model.trackers)[:3]
+        ['adversarial_loss', 'adversarial_weight', 'covariance_loss']
         """
         if reconstruction_loss not in losses.RECONSTRUCTION_LOSSES:
             raise ValueError(f"reconstruction_loss must be one of {losses.RECONSTRUCTION_LOSSES}. "
@@ -151,7 +170,10 @@ class LatentAttributeModel(keras.Model):
                             "covariance_weight": float(covariance_weight),
                             "reconstruction_loss": reconstruction_loss,
                             "perceptual_weight": float(perceptual_weight),
-                            "perceptual_judge": str(perceptual_judge)}
+                            "perceptual_judge": str(perceptual_judge),
+                            "adversarial_weight": float(adversarial_weight),
+                            "adversarial_start": int(adversarial_start)}
+        self.adversary = adversarial.Adversary(self.image_size) if adversarial_weight else None
         judge = AttributeJudge.from_preset(perceptual_judge) if perceptual_weight else None
         self._feature_loss = losses.FeatureLoss(judge.feature_maps()) if judge else None
         trackers = ["loss", "reconstruction_loss", "psnr"]
@@ -159,6 +181,8 @@ class LatentAttributeModel(keras.Model):
         trackers += ["edge_loss"] if edge_weight else []
         trackers += ["covariance_loss"] if covariance_weight else []
         trackers += ["perceptual_loss"] if perceptual_weight else []
+        trackers += ["adversarial_loss", "adversarial_weight", "discriminator_loss"] \
+            if adversarial_weight else []
         self.trackers = {name: keras.metrics.Mean(name=name) for name in trackers}
 
     def get_compile_config(self):
@@ -181,19 +205,50 @@ class LatentAttributeModel(keras.Model):
 
     def train_step(self, data):
         images = self._training_images(data)
+        share = distribute.batch_share(images)
+        last_kernel = [layer for layer in self.decoder.layers if layer.weights][-1].kernel.value
         with tf.GradientTape() as tape:
-            terms = self._loss_terms(images, training=True)
-            loss = terms["loss"] * distribute.batch_share(images)
+            with tf.GradientTape(persistent=True, watch_accessed_variables=False) as last:
+                last.watch(last_kernel)
+                terms, reconstructions = self._loss_terms(images, training=True)
+                if self.adversary:
+                    terms["adversarial_loss"] = adversarial.generator_loss(
+                        self.adversary.discriminator(reconstructions, training=False))
+            if self.adversary:
+                switched_on = tf.cast(
+                    self.optimizer.iterations >= self.loss_config["adversarial_start"], tf.float32)
+                terms["adversarial_weight"] = switched_on * adversarial.adaptive_weight(
+                    last.gradient(terms["loss"], last_kernel),
+                    last.gradient(terms["adversarial_loss"], last_kernel),
+                    self.loss_config["adversarial_weight"])
+                terms["loss"] += terms["adversarial_weight"] * terms["adversarial_loss"]
+            loss = terms["loss"] * share
+        del last
         grads = tape.gradient(loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        if self.adversary:
+            terms["discriminator_loss"] = self._critic_step(images, reconstructions, share)
         return self._update_trackers(terms, images)
+
+    def _critic_step(self, images, reconstructions, share):
+        """One step of the critic on real images against the decoder's drawings."""
+        critic = self.adversary.discriminator
+        with tf.GradientTape() as tape:
+            loss = adversarial.discriminator_hinge_loss(
+                critic(images, training=True), critic(tf.stop_gradient(reconstructions), training=True))
+            scaled = loss * share
+        grads = tape.gradient(scaled, critic.trainable_variables)
+        self.adversary.optimizer.apply_gradients(zip(grads, critic.trainable_variables))
+        return loss
 
     def test_step(self, data):
         images = self._training_images(data)
-        return self._update_trackers(self._loss_terms(images, training=False), images)
+        terms, _ = self._loss_terms(images, training=False)
+        return self._update_trackers(terms, images)
 
     def _loss_terms(self, images, training):
-        """Batch means of every loss term. Training samples z; evaluation uses z_mean."""
+        """Batch means of every loss term, and the reconstructions. Training samples z;
+        evaluation uses z_mean."""
         if self.variational:
             z_mean, z_log_var = self.encoder(images, training=training)
             z = z_mean
@@ -224,15 +279,17 @@ class LatentAttributeModel(keras.Model):
                 self._feature_loss(images, reconstructions))
             total += weights["perceptual_weight"] * terms["perceptual_loss"]
         terms["loss"] = total
-        return terms
+        return terms, reconstructions
 
     def _update_trackers(self, terms, images):
         """Epoch metrics are means over examples, so they do not depend on how batches are split."""
-        for name, tracker in self.trackers.items():
+        trackers = {name: tracker for name, tracker in self.trackers.items()
+                    if name in terms}  # evaluation has no critic
+        for name, tracker in trackers.items():
             tracker.update_state(terms[name], sample_weight=tf.shape(images)[0])
         # Across workers Keras averages metric values along axis 0, which a scalar lacks.
         shape = [1] if distribute.spans_workers(self.distribute_strategy) else []
-        return {name: tf.reshape(tracker.result(), shape) for name, tracker in self.trackers.items()}
+        return {name: tf.reshape(tracker.result(), shape) for name, tracker in trackers.items()}
 
     def _training_images(self, data):
         """Images from a batch of images or of (image, attributes) pairs, checked."""

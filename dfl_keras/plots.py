@@ -73,12 +73,17 @@ def reconstruction_comparison(model, images, labels=None):
     )
 
 
-def image_grid(cells, row_labels=None, column_labels=None, title=None):
-    """A figure of images (rows, columns, S, S, 3) in [0, 1], labelled along the left and top."""
+def image_grid(cells, row_labels=None, column_labels=None, title=None, cell_inches=CELL):
+    """A figure of images (rows, columns, H, W, 3) in [0, 1], labelled along the left and top.
+
+    ``cell_inches`` sets the width of a cell (100 pixels an inch): a photo shown
+    at its own size needs its width / 100.
+    """
     cells = np.clip(np.asarray(cells, np.float32), 0, 1)
-    n_rows, n_cols = cells.shape[:2]
+    n_rows, n_cols, height, width = cells.shape[:4]
     label_width = 1.3 if row_labels else 0
-    figure = Figure(figsize=(n_cols * CELL + label_width, n_rows * CELL + 0.4 + 0.3 * bool(title)),
+    figure = Figure(figsize=(n_cols * cell_inches + label_width,
+                             n_rows * cell_inches * height / width + 0.4 + 0.3 * bool(title)),
                     layout="constrained")
     axes = figure.subplots(n_rows, n_cols, squeeze=False,
                            gridspec_kw={"wspace": 0.02, "hspace": 0.02})

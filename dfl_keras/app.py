@@ -47,6 +47,7 @@ class Session:
     preview: photos.EncodedPhoto
     source: str  # the uploaded file's own name, for messages and the saved PNG
     before: str  # the preview photo as a PNG file, sent once instead of re-encoded per move
+    summary: str  # what was found, e.g. "me.jpg: 178x218, 1 face found."
     saved: list = field(default_factory=list)
 
 
@@ -113,12 +114,12 @@ class PhotoEditor:
         scale = min(1.0, PREVIEW_SIDE / max(height, width))
         preview = encoded.scaled(scale) if scale < 1 else encoded
         before = self._write_preview(preview.photo, "before")
-        session = Session(encoded, preview, source, before)
         count = len(encoded.faces)
+        summary = f"{source}: {width}x{height}, {count} face{'s' * (count != 1)} found."
+        session = Session(encoded, preview, source, before, summary)
         choices = [ALL_FACES] + [str(k) for k in range(1, count + 1)]
-        message = (f"{source}: {width}x{height}, {count} face{'s' * (count != 1)} found. "
-                   "Move a slider to edit.")
-        return session, photos.draw_faces(preview.photo, preview.faces), choices, message
+        shown = photos.draw_faces(preview.photo, preview.faces)
+        return session, shown, choices, f"{summary} Move a slider to edit."
 
     def render(self, session, face, detail, strengths):
         """(before, after, message): the preview edited by {name: t}; sliders at 0 leave it as
@@ -127,7 +128,7 @@ class PhotoEditor:
             return None, None, "Upload a photo to start."
         edits = _nonzero(strengths)
         if not edits:
-            return session.before, session.preview.photo, "All sliders are at 0: the photo as it is."
+            return session.before, session.preview.photo, f"{session.summary} Move a slider to edit."
         try:
             result = _chosen(session.preview, face).edit(self.model, edits, detail)
         except ValueError as error:

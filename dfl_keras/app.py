@@ -37,6 +37,7 @@ SLIDER_SPAN = 3  # a slider reaches this many times the calibrated t (within the
 SLIDER_STEP = 0.05
 MIN_FACE = 36  # photos.find_faces' measured minimum face size
 ALL_FACES = "all"
+KEEP_SHOWN = 2  # previews kept per photo: the one shown and the one the browser may still fetch
 
 
 @dataclass
@@ -48,7 +49,7 @@ class Session:
     source: str  # the uploaded file's own name, for messages and the saved PNG
     before: str  # the preview photo as a PNG file, sent once instead of re-encoded per move
     summary: str  # what was found, e.g. "me.jpg: 178x218, 1 face found."
-    saved: list = field(default_factory=list)
+    shown: list = field(default_factory=list)  # the last previews sent; older ones are deleted
 
 
 class PhotoEditor:
@@ -122,18 +123,22 @@ class PhotoEditor:
         return session, shown, choices, f"{summary} Move a slider to edit."
 
     def render(self, session, face, detail, strengths):
-        """(before, after, message): the preview edited by {name: t}; sliders at 0 leave it as
-        it is."""
+        """(before, after, message): the preview before and after the edits {name: t}, as PNG
+        files; with every slider at 0 both are the photo as it is."""
         if session is None:
             return None, None, "Upload a photo to start."
         edits = _nonzero(strengths)
         if not edits:
-            return session.before, session.preview.photo, f"{session.summary} Move a slider to edit."
+            return session.before, session.before, f"{session.summary} Move a slider to edit."
         try:
             result = _chosen(session.preview, face).edit(self.model, edits, detail)
         except ValueError as error:
-            return session.before, session.preview.photo, " ".join(str(error).split())
-        return session.before, result.photo, f"{_faces_text(face)}: {provenance.format_edits(edits)}"
+            return session.before, session.before, " ".join(str(error).split())
+        session.shown.append(self._write_preview(result.photo, "after"))
+        while len(session.shown) > KEEP_SHOWN:
+            shutil.rmtree(Path(session.shown.pop(0)).parent, ignore_errors=True)
+        message = f"{_faces_text(face)}: {provenance.format_edits(edits)}"
+        return session.before, session.shown[-1], message
 
     def auto(self, session, face, strengths):
         """({name: t}, message): the sliders that are not at 0 set to the smallest t at which the
@@ -185,6 +190,7 @@ class PhotoEditor:
         return self._judge
 
     def _write_preview(self, pixels, kind):
+        """A preview as a PNG file the page sends as it is (fast compression: it stays local)."""
         folder = Path(tempfile.mkdtemp(dir=self.workdir))
         path = folder / f"{kind}.png"
         Image.fromarray(pixels).save(path, compress_level=1)
@@ -196,8 +202,7 @@ def build_page(editor):
     import gradio as gr
 
     main, more = editor.attributes()
-    with gr.Blocks(title="dfl_keras: edit a photo", analytics_enabled=False,
-                   delete_cache=(60, 300)) as page:
+    with gr.Blocks(title="dfl_keras: edit a photo", analytics_enabled=False) as page:
         gr.Markdown("## dfl_keras: edit your own photo\nDrop a photo, then move the sliders. "
                     "Every face found is edited where it is; the rest of the photo is untouched. "
                     "Edit only photos of people who agreed to it; the saved PNG says it is "
@@ -211,7 +216,7 @@ def build_page(editor):
                                  height=230, elem_id="faces")
             with gr.Column(scale=2):
                 status = gr.Markdown("Upload a photo to start.", elem_id="status")
-                result = gr.ImageSlider(label="Before / after", type="numpy", format="png",
+                result = gr.ImageSlider(label="Before / after", type="filepath", format="png",
                                         interactive=False, max_height=480, elem_id="result")
         with gr.Row():
             with gr.Column(scale=1, min_width=280):

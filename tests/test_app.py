@@ -107,19 +107,21 @@ def test_a_photo_is_encoded_once_and_each_slider_move_edits_its_face_only(editor
     codes = session.encoded.codes.copy()
 
     before, after, message = editor.render(session, "all", "keep", zeros(editor))
-    np.testing.assert_array_equal(after, photo)  # every slider at 0: the photo as it is
+    np.testing.assert_array_equal(pixels(after), photo)  # every slider at 0: the photo as it is
     assert message == "me.png: 178x218, 1 face found. Move a slider to edit."
     assert pixels(before).tolist() == photo.tolist()
     strengths = zeros(editor) | {"Smiling": 1.5}
     before, after, message = editor.render(session, "all", "keep", strengths)
+    after = pixels(after)
     assert message == "every face: Smiling=+1.50" and after.shape == photo.shape
     face = session.encoded.faces[0]
-    change = np.abs(after.astype(int) - photo).max(-1)
+    change = np.abs(after - photo).max(-1)
     assert change[inside(face, photo.shape)].mean() > 1
     assert not change[far_from(face, photo.shape, 0.3)].any()
     np.testing.assert_array_equal(session.encoded.codes, codes)  # nothing was encoded again
     for detail in ("replace", "blend"):
-        assert (editor.render(session, "all", detail, strengths)[1] != after).any()
+        assert (pixels(editor.render(session, "all", detail, strengths)[1]) != after).any()
+    assert len(list(editor.workdir.rglob("after.png"))) == 2  # older previews are deleted
 
 
 @needs_aligned_photos
@@ -128,7 +130,7 @@ def test_the_chosen_face_alone_is_edited(editor, pictures):
     session, _, choices, message = editor.open(pictures / "two.png")
     assert choices == ["all", "1", "2"] and "2 faces found" in message
     first, second = session.encoded.faces
-    after = editor.render(session, "2", "keep", {"Blond_Hair": 3.0})[1]
+    after = pixels(editor.render(session, "2", "keep", {"Blond_Hair": 3.0})[1])
     changed = np.any(after != photo, -1)
     assert changed[inside(second, photo.shape)].mean() > 0.5
     assert not changed[inside(first, photo.shape)].any()
@@ -143,7 +145,7 @@ def test_a_large_photo_is_previewed_small_and_saved_at_full_size(editor, picture
     session, shown, _, message = editor.open(tmp_path / "big.jpg")
     assert "1068x1308, 1 face found" in message
     assert shown.shape == (PREVIEW_SIDE, round(1068 * PREVIEW_SIDE / 1308), 3)
-    after = editor.render(session, "all", "keep", {"Smiling": 1.5})[1]
+    after = pixels(editor.render(session, "all", "keep", {"Smiling": 1.5})[1])
     assert after.shape == shown.shape and (after != session.preview.photo).any()
     path, message = editor.save(session, "all", "keep", {"Smiling": 1.5, "Bald": 0.0})
     assert message == "Saved big.dfl.png: 1068x1308" and Image.open(path).size == (1068, 1308)
@@ -179,7 +181,7 @@ def test_bad_input_gets_one_line_in_the_page_and_the_editor_keeps_working(editor
         None, None, "Upload a photo to start.")
     assert editor.save(None, "all", "keep", {"Smiling": 1.0})[0] is None
     session = editor.open(pictures / "me.png")[0]
-    assert editor.render(session, "all", "keep", {"Smiling": 1.0})[1].shape == (218, 178, 3)
+    assert pixels(editor.render(session, "all", "keep", {"Smiling": 1.0})[1]).shape == (218, 178, 3)
     assert "beyond" in editor.render(session, "all", "keep", {"Smiling": 1e6})[2]
 
 

@@ -272,7 +272,8 @@ def build_page(editor):
 def serve(model, label, host="127.0.0.1", port=7860, judge=DEFAULT_JUDGE, inline=False,
           block=True):
     """Serve the page at http://host:port/ until Ctrl-C (or, with block=False, in the background,
-    for a notebook; inline shows it in the notebook's output).
+    for a notebook; inline shows it in the notebook's output). port=None takes the first free
+    one from 7860.
 
     Files (uploads, previews, saved PNGs) go to a temporary folder that is removed when the
     server stops, or at exit with block=False.

@@ -32,7 +32,7 @@ from dfl_keras.presets import DEFAULT_JUDGE
 
 INSTALL = 'pip install "dfl_keras[app]"'
 PREVIEW_SIDE = 1280  # the long side of the photo shown in the page
-MAX_UPLOAD = "40mb"  # a 12 MP PNG is about 20 MB
+MAX_UPLOAD = "40mb"  # 40 MiB; a 12 MP PNG is about 20 MB
 SLIDER_SPAN = 3  # a slider reaches this many times the calibrated t (within the model's bound)
 SLIDER_STEP = 0.05
 MIN_FACE = 36  # photos.find_faces' measured minimum face size

@@ -200,6 +200,14 @@ def test_auto_sets_the_moved_sliders_to_the_judges_strength_for_the_face(editor,
         "for the face."))
 
 
+def test_a_wrong_port_is_refused_in_one_line(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["app", "--port", "70000"])
+    assert exit.value.code == 2
+    assert capsys.readouterr().err == ("dfl app: error: argument --port: expected a port from 1 "
+                                       "to 65535, got 70000; see dfl app --help\n")
+
+
 def test_without_gradio_dfl_app_says_in_one_line_what_to_install(monkeypatch, capsys):
     find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
@@ -249,6 +257,7 @@ def served(tmp_path_factory):
 
 @needs_aligned_photos
 def test_the_served_page_edits_a_photo_over_http(served, editor, pictures, tmp_path):
+    import httpx
     from gradio_client import Client, handle_file
 
     client = Client(served["url"], verbose=False, download_files=str(tmp_path))
@@ -272,6 +281,9 @@ def test_the_served_page_edits_a_photo_over_http(served, editor, pictures, tmp_p
     face = SimpleNamespace(box=(xs.min(), ys.min(), xs.max(), ys.max()))
     assert change[inside(face, photo.shape)].mean() > 1
     assert not change[far_from(face, photo.shape, 0.3)].any()
+    too_big = io.BytesIO(b"\x89PNG\r\n\x1a\n" + bytes(45_000_000))  # over MAX_UPLOAD, 40 MiB
+    refused = httpx.post(f"{served['url']}gradio_api/upload", files={"files": ("big.png", too_big)})
+    assert refused.status_code == 413 and "maximum allowed size" in refused.text
     saved, message = client.predict("all", "keep", False, *values.values(), api_name="/save")
     assert message == "Saved me.dfl.png: 178x218"
     assert read_provenance(saved)["Edits"] == "Smiling=+1.50"

@@ -1,4 +1,4 @@
-"""`dfl app`: edit your own photo in the browser, a slider per attribute (Gradio, an optional extra).
+"""`dfl app`: edit your own photo in the browser, a slider per attribute (Gradio, an extra).
 
 The page's work is done by PhotoEditor, whose methods are the page's
 callbacks as plain functions (tested without a browser). Each photo is found,
@@ -30,7 +30,6 @@ from dfl_keras.photos.edit import DETAILS
 from dfl_keras.photos.strength import auto_strengths
 from dfl_keras.presets import DEFAULT_JUDGE
 
-INSTALL = 'pip install "dfl_keras[app]"'
 PREVIEW_SIDE = 1280  # the long side of the photo shown in the page
 MAX_UPLOAD = "40mb"  # 40 MiB; a 12 MP PNG is about 20 MB
 SLIDER_SPAN = 3  # a slider reaches this many times the calibrated t (within the model's bound)
@@ -72,7 +71,8 @@ class PhotoEditor:
         >>> editor.attributes()[0][:3]
         ['Bald', 'Bangs', 'Black_Hair']
         >>> session, faces, choices, message = editor.open("me.jpg")  # doctest: +SKIP
-        >>> before, after, message = editor.render(session, "all", "keep", {"Smiling": 1.5})  # doctest: +SKIP
+        >>> edits = {"Smiling": 1.5}
+        >>> before, after, message = editor.render(session, "all", "keep", edits)  # doctest: +SKIP
     """
 
     def __init__(self, model, label, workdir, judge=DEFAULT_JUDGE):

@@ -50,7 +50,7 @@ def editor(model, tmp_path):
 
 @pytest.fixture(scope="module")
 def pictures(tmp_path_factory):
-    """A real aligned photo, a canvas with two real faces, one with none, and one that is no image."""
+    """A real aligned photo, a canvas of two real faces, one of none, a file that is no image."""
     folder = tmp_path_factory.mktemp("pictures")
     Image.fromarray(aligned_photo(0)).save(folder / "me.png")
     canvas = place(background(300, 420), aligned_photo(3), similarity(-15, 1.0, (20, 40)))

@@ -288,6 +288,13 @@ def test_the_served_page_edits_a_photo_over_http(served, editor, pictures, tmp_p
     assert message == "Saved me.dfl.png: 178x218"
     assert read_provenance(saved)["Edits"] == "Smiling=+1.50"
     assert Image.open(saved).size == (178, 218)
+    size = (12000).to_bytes(4, "big") + (9000).to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
+    (tmp_path / "huge.png").write_bytes(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", size)
+                                        + png_chunk(b"IEND", b""))
+    shown, _, message = client.predict(handle_file(str(tmp_path / "huge.png")), api_name="/open")
+    assert shown is None and message.startswith("cannot read photo huge.png: 12000x9000 pixels")
+    assert client.predict(handle_file(str(pictures / "me.png")), api_name="/open")[2] == (
+        "me.png: 178x218, 1 face found. Move a slider to edit.")  # and the page still works
 
 
 @needs_chromium

@@ -208,6 +208,18 @@ def test_a_wrong_port_is_refused_in_one_line(capsys):
                                        "to 65535, got 70000; see dfl app --help\n")
 
 
+@needs_gradio
+def test_a_port_in_use_is_refused_before_the_model_loads(capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["app", "--port", str(port)]) == 1
+    assert capsys.readouterr().err == (
+        f"dfl app: error: cannot listen on 127.0.0.1:{port} (Address already in use): choose "
+        "another --port, or a --host of this computer\n")
+
+
 def test_without_gradio_dfl_app_says_in_one_line_what_to_install(monkeypatch, capsys):
     find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",

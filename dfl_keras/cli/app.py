@@ -3,6 +3,7 @@
 import argparse
 import importlib.util
 import signal
+import socket
 
 from dfl_keras.cli import common, options
 from dfl_keras.presets import DEFAULT_JUDGE
@@ -24,6 +25,7 @@ def add_arguments(parser):
 def run(args):
     if importlib.util.find_spec("gradio") is None:  # before the model loads: the fix comes first
         raise ImportError('dfl app needs Gradio, an optional extra: pip install "dfl_keras[app]"')
+    check_address(args.host, args.port)
     from dfl_keras import app
 
     model, label = common.load_model(args.model)
@@ -32,6 +34,19 @@ def run(args):
           "(Ctrl-C stops it)", flush=True)
     app.serve(model, label, host=args.host, port=args.port, judge=args.judge)
     return 0
+
+
+def check_address(host, port):
+    """Refuse, before the model loads, an address the page could not listen on (a port in use,
+    a host that is not this computer's)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise OSError(f"cannot listen on {host}:{port} ({error.strerror or error}): choose "
+                          "another --port, or a --host of this computer") from None
 
 
 def port(text):

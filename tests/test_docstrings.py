@@ -5,7 +5,7 @@ import doctest
 import pytest
 
 import dfl_keras
-from dfl_keras import errors, export, presets, provenance, serving
+from dfl_keras import app, errors, export, photos, presets, provenance, serving
 from dfl_keras.data import celeba, loading, pipeline
 
 PUBLIC = [
@@ -24,6 +24,8 @@ PUBLIC = [
     serving.align_face,
     serving.paste_face,
     serving.face_mask_at,
+    photos.draw_faces,
+    app.PhotoEditor,
 ]
 
 

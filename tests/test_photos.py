@@ -229,3 +229,35 @@ def test_colour_matching_brings_a_replaced_face_to_the_photo_colours(model):
                                 photo.shape) < 0.6
     error = [np.abs(r.photo[inside].astype(int) - photo[inside]).mean() for r in (plain, matched)]
     assert error[1] < 0.5 * error[0]
+
+
+@pytest.mark.parametrize("detail", ["keep", "replace", "blend"])
+def test_an_encoded_photo_edits_as_edit_does_many_times_over(model, detail):
+    photo = random_photo()
+    faces = [photos.Face.from_landmarks(framed_face_points()),
+             photos.Face.from_landmarks(framed_face_points() * 0.5 + 100)]
+    encoded = photos.encode_photo(model, photo, faces=faces)
+    assert encoded.codes.shape == (2, model.latent_dim) and len(encoded.alignments) == 2
+    for t in (0.0, 1.5, 3.0):
+        cached = encoded.edit(model, {"A": t}, detail=detail)
+        direct = photos.edit(model, photo, "A", faces=faces, strength=t, detail=detail)
+        np.testing.assert_array_equal(cached.photo, direct.photo)
+        assert [f.t for f in cached.faces] == [f.t for f in direct.faces]
+    np.testing.assert_array_equal(encoded.edit(model, {"A": 0.0}).photo, photo)
+    only_second = encoded.select([1]).edit(model, {"A": 3.0}, detail=detail)
+    alone = photos.edit(model, photo, "A", faces=faces[1:], strength=3.0, detail=detail)
+    np.testing.assert_array_equal(only_second.photo, alone.photo)
+    per_face = encoded.edit(model, {"A": np.array([0.0, 3.0])}, detail="keep")
+    np.testing.assert_array_equal(per_face.photo, encoded.select([1]).edit(model, {"A": 3.0}).photo)
+
+
+def test_a_scaled_encoded_photo_is_the_edit_of_the_smaller_photo(model):
+    photo = np.asarray(Image.fromarray(random_photo()).resize((400, 360), Image.Resampling.BICUBIC))
+    face = photos.Face.from_landmarks(framed_face_points() * 2)
+    half = photos.encode_photo(model, photo, faces=[face]).scaled(0.5)
+    assert half.photo.shape == (180, 200, 3)
+    assert half.alignments[0].side == photos.align(photo, face, model.face_template)[1].side // 2
+    edited = half.edit(model, {"A": 3.0}).photo
+    changed = np.any(edited != half.photo, -1)
+    radius = unit_mask_in_photo(half.alignments[0], half.photo.shape)
+    assert changed[radius < 0.6].mean() > 0.9 and not changed[radius > 1.02].any()

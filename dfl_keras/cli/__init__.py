@@ -2,6 +2,7 @@
 
     dfl demo                                  sampled faces, edited over a t sweep
     dfl insert photo.jpg --attr Smiling=0.8   edit your own photos
+    dfl app                                   ... or in your browser, with sliders
     dfl train DATA -o model.keras             train the autoencoder (resumable)
     dfl fit-vectors DATA --model model.keras  fit the attribute vectors into it
     dfl grid | transition | latent-map        the method's pictures
@@ -23,7 +24,7 @@ import traceback
 
 import tensorflow as tf
 
-from dfl_keras.cli import (demo, evaluate, export, fit_vectors, grid, insert, latent_map,
+from dfl_keras.cli import (app, demo, evaluate, export, fit_vectors, grid, insert, latent_map,
                            train, transition)
 
 # Each module holds one command: SUMMARY, add_arguments(parser) and run(args), and may say
@@ -31,6 +32,7 @@ from dfl_keras.cli import (demo, evaluate, export, fit_vectors, grid, insert, la
 COMMANDS = {
     "demo": demo,
     "insert": insert,
+    "app": app,
     "train": train,
     "fit-vectors": fit_vectors,
     "grid": grid,

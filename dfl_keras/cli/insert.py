@@ -4,7 +4,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 from dfl_keras import images_io, photos, provenance
 from dfl_keras.cli import common, options, photo_faces
@@ -126,21 +125,10 @@ def output_paths(paths, folder, show_faces):
 
 def write_faces_picture(path, photo, faces, source):
     """The photo with each face's number, box and 5 landmarks drawn, as a PNG."""
-    image = Image.fromarray(photo)
-    draw = ImageDraw.Draw(image)
-    width = max(1, round(max(photo.shape[:2]) / 300))
-    for number, face in enumerate(faces, 1):
-        x0, y0, x1, y1 = face.box
-        draw.rectangle((x0, y0, x1, y1), outline=(0, 255, 0), width=width)
-        radius = max(2, width * 2)
-        for x, y in face.landmarks:
-            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=(255, 0, 0))
-        draw.text((x0 + 2 * width, y0 + 2 * width), str(number), fill=(0, 255, 0),
-                  font_size=max(10, round((y1 - y0) / 6)))
     info = {"Software": provenance.provenance()["Software"], "Source": source,
             "Description": "The faces dfl_keras found in the photo: boxes, 5 landmarks, numbers "
                            "as --faces takes them. The photo itself is unedited."}
-    return images_io.write_png(path, np.asarray(image) / np.float32(255), info)
+    return images_io.write_png(path, photos.draw_faces(photo, faces) / np.float32(255), info)
 
 
 def _edits(faces):

@@ -1,7 +1,8 @@
 """Faces in real photos: find them, align them to a model's framing, edit them, put them back.
 
 The steps are public for users who want their own pipeline (or their own
-detector: Face.from_landmarks): find_faces -> align -> paste; edit() does it all.
+detector: Face.from_landmarks): find_faces -> align -> paste; edit() does it all, and
+encode_photo() keeps a photo's encoded faces for many edits of it (an interactive editor).
 """
 
 from dfl_keras.data.images import MAX_PIXELS
@@ -9,13 +10,15 @@ from dfl_keras.images_io import read_photo
 from dfl_keras.photos.align import Alignment, align, similarity_fit
 from dfl_keras.photos.blend import HAIR_ATTRIBUTES, face_mask, mask_region, paste
 from dfl_keras.photos.calibrate import PHOTO_T_GRID, calibrate_photos
-from dfl_keras.photos.edit import FaceEdit, PhotoEdit, edit, edit_many
-from dfl_keras.photos.faces import LANDMARKS, Face, NoFaceError, find_faces
+from dfl_keras.photos.edit import (EncodedPhoto, FaceEdit, PhotoEdit, edit, edit_many,
+                                   encode_photo, encode_photos)
+from dfl_keras.photos.faces import LANDMARKS, Face, NoFaceError, draw_faces, find_faces
 from dfl_keras.photos.template import CELEBA_HQ_TEMPLATE, fit_template, template_of
 
 __all__ = [
-    "Alignment", "CELEBA_HQ_TEMPLATE", "Face", "FaceEdit", "HAIR_ATTRIBUTES", "LANDMARKS",
-    "MAX_PIXELS", "NoFaceError", "PHOTO_T_GRID", "PhotoEdit", "align", "calibrate_photos", "edit",
-    "edit_many", "face_mask", "find_faces", "fit_template", "mask_region", "paste", "read_photo",
+    "Alignment", "CELEBA_HQ_TEMPLATE", "EncodedPhoto", "Face", "FaceEdit", "HAIR_ATTRIBUTES",
+    "LANDMARKS", "MAX_PIXELS", "NoFaceError", "PHOTO_T_GRID", "PhotoEdit", "align",
+    "calibrate_photos", "draw_faces", "edit", "edit_many", "encode_photo", "encode_photos",
+    "face_mask", "find_faces", "fit_template", "mask_region", "paste", "read_photo",
     "similarity_fit", "template_of",
 ]

@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from dfl_keras.images_io import photo_name, read_photo
-from dfl_keras.photos.align import align
+from dfl_keras.photos.align import align, alignment_for
 from dfl_keras.photos.blend import face_mask, mask_region, paste
 from dfl_keras.photos.faces import Face, NoFaceError, find_faces, require_faces
 from dfl_keras.photos.strength import auto_strengths
@@ -86,45 +86,185 @@ def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", j
     Returns one entry per photo: a PhotoEdit, or the NoFaceError for a photo
     without faces (so the others are still edited).
     """
-    if detail not in DETAILS:
-        raise ValueError(f"Unknown detail {detail!r}; choose one of {DETAILS}.")
+    _check_detail(detail)
     names = [edits] if isinstance(edits, str) else list(edits)
     strengths = _strengths(model, names, strength, judge)
-    template = template_of(model)
+    encoded = encode_photos(model, photos, faces, min_confidence, min_size)
+    ready = [entry for entry in encoded if isinstance(entry, EncodedPhoto)]
+    if not ready:
+        return encoded
+    crops = np.concatenate([entry.crops for entry in ready])
+    codes = np.concatenate([entry.codes for entry in ready])
     region = mask_region(names)
+    if strengths is None:
+        per_face = auto_strengths(model, judge, crops, codes, names, template_of(model), region)
+    else:
+        per_face = {name: np.full(len(codes), t) for name, t in strengths.items()}
+    edited = _decode_edited(model, codes, per_face)
+    results, first = {}, 0
+    for entry in ready:
+        rows = slice(first, first + len(entry.faces))
+        t = {name: values[rows] for name, values in per_face.items()}
+        results[id(entry)] = entry.paste_edits(edited[rows], t, detail, match_colour, region)
+        first = rows.stop
+    return [results.get(id(entry), entry) for entry in encoded]
+
+
+@dataclass
+class EncodedPhoto:
+    """A photo whose faces are found, aligned and encoded once: each edit then only decodes and
+    pastes, which is what an interactive editor needs when a slider moves.
+
+    Attributes:
+        photo: uint8 (H, W, 3).
+        faces: the Face of each face, in the order of the rows below.
+        alignments: each face's Alignment in the photo.
+        crops: float32 (n, S, S, 3), the aligned crops the model encoded.
+        codes: float32 (n, d), their codes z.
+        plain: float32 (n, S, S, 3), psi(z): the decodes that edits are measured against.
+        name: how messages name the photo.
+
+    Example:
+        >>> from dfl_keras import LatentAttributeModel
+        >>> model = LatentAttributeModel.from_preset("dfl_celeba64")
+        >>> encoded = encode_photo(model, "me.jpg")  # doctest: +SKIP
+        >>> smiling = encoded.edit(model, {"Smiling": 1.5})  # doctest: +SKIP
+        >>> same = encoded.edit(model, {"Smiling": 0.0}).photo  # doctest: +SKIP
+        >>> bool((same == encoded.photo).all())  # doctest: +SKIP
+        True
+    """
+
+    photo: np.ndarray
+    faces: list
+    alignments: list
+    crops: np.ndarray
+    codes: np.ndarray
+    plain: np.ndarray
+    name: str = "the photo array"
+    _native: dict = field(default_factory=dict, repr=False)  # face index -> crop at its own side
+
+    def edit(self, model, strengths, detail="keep", match_colour=False, region=None):
+        """The photo with every face edited by {name: t} (t a number, or one per face).
+
+        region: the mask's region, by default mask_region of the names.
+        Returns a PhotoEdit.
+        """
+        _check_detail(detail)
+        n = len(self.faces)
+        per_face = {name: np.broadcast_to(np.asarray(t, np.float64), (n,))
+                    for name, t in strengths.items()}
+        region = region or mask_region(list(strengths))
+        edited = _decode_edited(model, self.codes, per_face)
+        return self.paste_edits(edited, per_face, detail, match_colour, region)
+
+    def paste_edits(self, edited, per_face, detail, match_colour, region):
+        """A PhotoEdit from the faces' edited decodes (n, S, S, 3) and their t {name: (n,)}."""
+        result = PhotoEdit(self.photo, [], self.name)
+        for j, face in enumerate(self.faces):
+            change = self._change(j, edited[j], detail, match_colour, region)
+            result.photo = paste(result.photo, change, self.alignments[j], region=region)
+            t = {name: float(values[j]) for name, values in per_face.items()}
+            result.faces.append(FaceEdit(face.box, face.landmarks, face.confidence, t))
+        return result
+
+    def select(self, indices):
+        """The same photo with only the faces at `indices` (into self.faces) to edit."""
+        rows = list(indices)
+        return EncodedPhoto(self.photo, [self.faces[i] for i in rows],
+                            [self.alignments[i] for i in rows], self.crops[rows],
+                            self.codes[rows], self.plain[rows], self.name)
+
+    def scaled(self, factor):
+        """The same faces in a copy of the photo resized by `factor` (antialiased), e.g. a
+        preview: the codes are reused, only the geometry is scaled."""
+        height, width = self.photo.shape[:2]
+        size = (max(1, round(height * factor)), max(1, round(width * factor)))
+        photo = tf.image.resize(self.photo, size, antialias=True)
+        photo = np.asarray(tf.cast(tf.clip_by_value(tf.round(photo), 0, 255), tf.uint8))
+        scale = np.array([size[1] / width, size[0] / height])
+        faces = [Face(tuple(float(v) for v in np.asarray(face.box) * np.tile(scale, 2)),
+                      face.landmarks * scale, face.confidence) for face in self.faces]
+        alignments = [alignment_for(face, alignment.template)
+                      for face, alignment in zip(faces, self.alignments)]
+        return EncodedPhoto(photo, faces, alignments, self.crops, self.codes, self.plain,
+                            self.name)
+
+    def _change(self, j, after, detail, match_colour, region):
+        """The crop-space change to paste for face j, at the face's own resolution (capped)."""
+        alignment = self.alignments[j]
+        side = min(alignment.side, MAX_CHANGE_SIDE)
+        before = self.plain[j]
+        difference = after - before
+        if detail == "keep":
+            return _resize(difference, side)
+        mask = face_mask(alignment.template, before.shape[0], region=region)[..., None]
+        if match_colour:
+            weight = mask.sum()
+            after = after + ((self.crops[j] - before) * mask).sum((0, 1)) / weight
+        if j not in self._native:
+            self._native[j] = align(self.photo, self.faces[j], alignment.template, side)[0]
+        replaced = _resize(after, side) - self._native[j]
+        if detail == "replace":
+            return replaced
+        strong = np.clip(np.abs(difference).mean(-1, keepdims=True) / BLEND_CHANGE, 0, 1)
+        strong = _resize(strong * strong * (3 - 2 * strong), side)
+        kept = _resize(difference, side)
+        return kept + strong * (replaced - kept)
+
+
+def encode_photo(model, photo, faces="all", min_confidence=0.95, min_size=36):
+    """One photo's faces found (or given, as in edit()), aligned and encoded: an EncodedPhoto.
+
+    Raises NoFaceError (a ValueError) when no face is found.
+    """
+    (encoded,) = encode_photos(model, [photo], faces, min_confidence, min_size)
+    if isinstance(encoded, NoFaceError):
+        raise encoded
+    return encoded
+
+
+def encode_photos(model, photos, faces="all", min_confidence=0.95, min_size=36):
+    """encode_photo() for many photos, encoding all their faces in one batch; a photo without
+    faces gives its NoFaceError in its place."""
+    template = template_of(model)
     size = model.image_size
     photos = list(photos)
-    per_photo = _per_photo(faces, len(photos))
-    jobs, results = [], []
-    for photo, wanted in zip(photos, per_photo):
+    found = []
+    for photo, wanted in zip(photos, _per_photo(faces, len(photos))):
         pixels = read_photo(photo)
         try:
             chosen = _choose(photo, pixels, wanted, min_confidence, min_size)
         except NoFaceError as error:
-            results.append(error)
+            found.append(error)
             continue
-        results.append(PhotoEdit(pixels, [], photo_name(photo)))
-        for face in chosen:
-            crop, alignment = align(pixels, face, template, size)
-            jobs.append((results[-1], face, crop, alignment))
+        aligned = [align(pixels, face, template, size) for face in chosen]
+        found.append((pixels, chosen, aligned, photo_name(photo)))
+    jobs = [entry for entry in found if not isinstance(entry, NoFaceError)]
     if not jobs:
-        return results
-    crops = np.stack([job[2] for job in jobs])
+        return found
+    crops = np.stack([crop for _, _, aligned, _ in jobs for crop, _ in aligned])
     codes = np.asarray(model.encode(crops), np.float32)
-    if strengths is None:
-        per_face = auto_strengths(model, judge, crops, codes, names, template, region)
-    else:
-        per_face = {name: np.full(len(jobs), t) for name, t in strengths.items()}
-    delta = np.asarray(model.edit_offsets(per_face, len(jobs)), np.float32)
-    plain = np.asarray(model.decode(codes), np.float32)  # same shapes: t = 0 gives equal arrays
-    edited = np.asarray(model.decode(codes + delta), np.float32)
-    for j, ((result, face, crop, alignment), before, after) in enumerate(zip(jobs, plain, edited)):
-        change = _change(result.photo, face, template, crop, alignment, before, after, detail,
-                         match_colour, region)
-        result.photo = paste(result.photo, change, alignment, region=region)
-        t = {name: float(values[j]) for name, values in per_face.items()}
-        result.faces.append(FaceEdit(face.box, face.landmarks, face.confidence, t))
-    return results
+    plain = np.asarray(model.decode(codes), np.float32)
+    encoded, first = {}, 0
+    for job in jobs:
+        pixels, chosen, aligned, name = job
+        rows = slice(first, first + len(chosen))
+        encoded[id(job)] = EncodedPhoto(pixels, chosen, [a for _, a in aligned], crops[rows],
+                                        codes[rows], plain[rows], name)
+        first = rows.stop
+    return [encoded.get(id(entry), entry) for entry in found]
+
+
+def _decode_edited(model, codes, per_face):
+    """psi(z + sum t v) for each face's code; the same shapes as the plain decodes, so t = 0
+    gives arrays equal to them."""
+    delta = np.asarray(model.edit_offsets(per_face, len(codes)), np.float32)
+    return np.asarray(model.decode(codes + delta), np.float32)
+
+
+def _check_detail(detail):
+    if detail not in DETAILS:
+        raise ValueError(f"Unknown detail {detail!r}; choose one of {DETAILS}.")
 
 
 def _per_photo(faces, count):
@@ -165,26 +305,6 @@ def _strengths(model, names, strength, judge):
             raise ValueError(f"strength names {sorted(unknown)} are not among the edits {names}.")
         return {n: float(given.get(n, model.attribute_info(n).get("t", 1.0))) for n in names}
     return {n: float(strength) for n in names}
-
-
-def _change(photo, face, template, crop, alignment, before, after, detail, match_colour, region):
-    """The crop-space change to paste, at the face's own resolution (capped)."""
-    side = min(alignment.side, MAX_CHANGE_SIDE)
-    difference = after - before
-    if detail == "keep":
-        return _resize(difference, side)
-    mask = face_mask(template, before.shape[0], region=region)[..., None]
-    if match_colour:
-        weight = mask.sum()
-        after = after + ((crop - before) * mask).sum((0, 1)) / weight
-    native, _ = align(photo, face, template, side)
-    replaced = _resize(after, side) - native
-    if detail == "replace":
-        return replaced
-    strong = np.clip(np.abs(difference).mean(-1, keepdims=True) / BLEND_CHANGE, 0, 1)
-    strong = _resize(strong * strong * (3 - 2 * strong), side)
-    kept = _resize(difference, side)
-    return kept + strong * (replaced - kept)
 
 
 def _resize(image, side):

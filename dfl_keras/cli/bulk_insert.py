@@ -44,8 +44,17 @@ def add_arguments(parser):
 
 
 def run(args):
+    root = logging.getLogger()
+    level = root.level
     if not args.verbose:  # Beam logs warnings no user can act on (apitools, resource module)
-        logging.getLogger().setLevel(logging.ERROR)
+        root.setLevel(logging.ERROR)
+    try:
+        return _bulk_insert(args)
+    finally:
+        root.setLevel(level)
+
+
+def _bulk_insert(args):
     from dfl_keras import beam as dfl_beam  # refused in one line when the extra is missing
     from apache_beam.io import fileio
 

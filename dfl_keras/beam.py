@@ -167,13 +167,18 @@ class EditPhotos(beam.PTransform):
                                   provenance.model_label(path), watermark)
 
     def expand(self, paths):
-        read = (paths
-                | "Spread" >> beam.Reshuffle()  # photos to every worker, whatever made the paths
-                | "Read" >> beam.ParDo(_ReadPhoto()).with_outputs("failed", main="photos"))
+        # Grouped by output, which also spreads the photos over the workers: two photos that
+        # would share an output (face.jpg, face.png) are both refused rather than one lost.
+        claimed = (paths
+                   | "Target" >> beam.Map(_with_target, self._writer)
+                   | "Claim" >> beam.GroupByKey()
+                   | "Unique" >> beam.ParDo(_OnlyClaimant()).with_outputs("failed", main="paths"))
+        read = claimed.paths | "Read" >> beam.ParDo(_ReadPhoto()).with_outputs(
+            "failed", main="photos")
         written = (read.photos
                    | "Edit" >> RunInference(self._handler)
                    | "Write" >> beam.ParDo(self._writer))
-        return ((written, read.failed)
+        return ((written, read.failed, claimed.failed)
                 | "Records" >> beam.Flatten()
                 | "Count" >> beam.Map(_counted))
 
@@ -191,6 +196,25 @@ def output_path(photo, output_dir, root=None):
     name = f"{Path(photo).stem}.dfl.png"
     return FileSystems.join(output_dir, name) if folder == "." else FileSystems.join(
         output_dir, folder, name)
+
+
+def _with_target(path, writer):
+    return writer.target(path), path
+
+
+class _OnlyClaimant(beam.DoFn):
+    """(output, [paths]) -> the path when it is alone, else a "failed" record for each."""
+
+    def process(self, element):
+        target, paths = element
+        paths = sorted(paths)
+        if len(paths) == 1:
+            yield paths[0]
+            return
+        for path in paths:
+            others = ", ".join(other for other in paths if other != path)
+            yield beam.pvalue.TaggedOutput("failed", record(path, "failed", error=ValueError(
+                f"{path} and {others} would both be written to {target}; rename one")))
 
 
 class _ReadPhoto(beam.DoFn):
@@ -213,6 +237,9 @@ class _WriteEdit(beam.DoFn):
         self._output_dir, self._root = output_dir, root
         self._model_label, self._watermark = model_label, watermark
 
+    def target(self, path):
+        return output_path(path, self._output_dir, self._root)
+
     def process(self, element):
         path, prediction = element
         result = prediction.inference
@@ -222,7 +249,7 @@ class _WriteEdit(beam.DoFn):
         if isinstance(result, Exception):
             yield record(path, "failed", error=result)
             return
-        target = output_path(path, self._output_dir, self._root)
+        target = self.target(path)
         if target == path:
             yield record(path, "failed", error=ValueError(
                 f"{path}: its output would replace it; write the results to another folder"))

@@ -191,9 +191,10 @@ def output_path(photo, output_dir, root=None):
         '/out/a/face.dfl.png'
     """
     photo = str(photo)
-    relative = photo[len(str(root)):].lstrip("/") if root and photo.startswith(str(root)) else ""
-    folder = str(Path(relative).parent) if relative else "."
-    name = f"{Path(photo).stem}.dfl.png"
+    prefix = str(root).rstrip("/") + "/" if root else None
+    relative = Path(photo[len(prefix):] if prefix and photo.startswith(prefix) else Path(photo).name)
+    name = f"{relative.stem}.dfl.png"
+    folder = str(relative.parent)
     return FileSystems.join(output_dir, name) if folder == "." else FileSystems.join(
         output_dir, folder, name)
 

@@ -1,6 +1,7 @@
 """dfl_keras.beam and dfl bulk-insert on Beam's local runner (the [beam] extra)."""
 
 import contextlib
+import doctest
 import importlib.util
 import io
 import json
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import random_images, saved_tiny_editor, tiny_model
+from helpers import random_images, saved_tiny_editor
 from photo_canvases import ALIGNED, background, needs_aligned_photos
 from PIL import Image
 
@@ -23,7 +24,7 @@ needs_beam = pytest.mark.skipif(importlib.util.find_spec("apache_beam") is None,
                                 reason='needs the beam extra: pip install "dfl_keras[beam]"')
 EDITS = ["--attr", "A=1", "--attr", "B=-0.5"]
 STRENGTH = {"A": 1.0, "B": -0.5}
-REAL_PHOTOS = 38  # plus one unreadable file and one photo without a face: 40
+REAL_PHOTOS = 38  # plus a twin of one, an unreadable file and a photo without a face: 41
 
 
 @pytest.fixture(scope="module")
@@ -33,18 +34,26 @@ def model_file(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    """38 real aligned CelebA photos (read in place, written to a temporary folder), a file
-    that is not an image, and a photo without a face."""
+    """38 real aligned CelebA photos (read in place, written to a temporary folder), the last
+    in a sub-folder; a PNG twin of the first (the same name, so the same output); a file
+    that is not an image; and a photo without a face."""
     folder = tmp_path_factory.mktemp("photos")
-    for source in sorted((ALIGNED / "img_align_celeba").glob("*.jpg"))[:REAL_PHOTOS]:
+    (folder / "more").mkdir()
+    sources = sorted((ALIGNED / "img_align_celeba").glob("*.jpg"))[:REAL_PHOTOS]
+    for source in sources[:-1]:
         (folder / source.name).write_bytes(source.read_bytes())
+    (folder / "more" / sources[-1].name).write_bytes(sources[-1].read_bytes())
+    Image.open(sources[0]).save(folder / f"{sources[0].stem}.png")
     (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     Image.fromarray(background(200, 260, seed=1)).save(folder / "empty.png")
     return folder
 
 
 def real_photos(folder):
-    return sorted(path for path in folder.glob("*.jpg") if path.name != "broken.jpg")
+    """The real photos with an output of their own, and where it goes."""
+    paths = sorted(path for path in folder.glob("*.jpg") if path.name != "broken.jpg")[1:]
+    return [(path, f"{path.stem}.dfl.png") for path in paths] + [
+        (path, f"more/{path.stem}.dfl.png") for path in folder.glob("more/*.jpg")]
 
 
 def bulk_insert(*argv):
@@ -58,7 +67,7 @@ def bulk_insert(*argv):
 @pytest.fixture(scope="module")
 def bulk_run(model_file, folder, tmp_path_factory):
     output = tmp_path_factory.mktemp("edited")
-    status, out, err = bulk_insert(f"{folder}/*", *EDITS, "--model", model_file, "-o",
+    status, out, err = bulk_insert(f"{folder}/**", *EDITS, "--model", model_file, "-o",
                                    str(output))
     records = [json.loads(line) for line in (output / "records.jsonl").read_text().splitlines()]
     return status, out, err, output, {record["photo"]: record for record in records}
@@ -72,17 +81,16 @@ def pixels(path):
 @needs_aligned_photos
 def test_bulk_outputs_are_those_of_edit_many(bulk_run, folder, model_file):
     status, out, _, output, records = bulk_run
-    paths = real_photos(folder)
+    paths, names = zip(*real_photos(folder))
     model = dfl.LatentAttributeModel.from_preset(model_file)
     expected = photos.edit_many(model, paths, ["A", "B"], strength=STRENGTH)
     assert sum(isinstance(result, photos.PhotoEdit) for result in expected) > REAL_PHOTOS // 2
-    for path, result in zip(paths, expected):
+    for path, name, result in zip(paths, names, expected):
+        written = output / name
         if isinstance(result, photos.NoFaceError):  # a few real photos: no face found by either
-            assert records[str(path)]["status"] == "no_face"
-            assert not (output / f"{path.stem}.dfl.png").exists()
+            assert records[str(path)]["status"] == "no_face" and not written.exists()
             continue
         assert records[str(path)]["status"] == "edited"
-        written = output / f"{path.stem}.dfl.png"
         assert records[str(path)]["output"] == str(written)
         np.testing.assert_array_equal(pixels(written), result.photo, err_msg=str(path))
         assert len(records[str(path)]["faces"]) == len(result.faces)
@@ -93,20 +101,27 @@ def test_bulk_outputs_are_those_of_edit_many(bulk_run, folder, model_file):
 
 @needs_beam
 @needs_aligned_photos
-def test_a_bad_photo_and_a_faceless_one_are_records_and_the_others_are_written(bulk_run, folder):
+def test_bad_faceless_and_colliding_photos_are_records_and_the_others_are_written(bulk_run,
+                                                                                   folder):
     status, out, err, output, records = bulk_run
-    edited = sorted(Path(record["output"]).name for record in records.values()
-                    if record["status"] == "edited")
+    edited = sorted(str(Path(record["output"]).relative_to(output))
+                    for record in records.values() if record["status"] == "edited")
     without_face = sum(record["status"] == "no_face" for record in records.values())
-    assert len(edited) + without_face == REAL_PHOTOS + 1
+    assert len(edited) + without_face == REAL_PHOTOS  # 37 real photos and the empty one
     assert out.strip().splitlines()[-1].startswith(
-        f"dfl bulk-insert: {len(edited)} photos edited, {without_face} without a face, 1 failed")
+        f"dfl bulk-insert: {len(edited)} photos edited, {without_face} without a face, 3 failed")
     broken, empty = records[str(folder / "broken.jpg")], records[str(folder / "empty.png")]
     assert broken["status"] == "failed" and "cannot read photo" in broken["error"]
     assert empty["status"] == "no_face" and "no face found" in empty["error"]
-    assert broken["output"] is None and empty["output"] is None
-    assert len(records) == REAL_PHOTOS + 2
-    assert sorted(path.name for path in output.iterdir()) == sorted(edited + ["records.jsonl"])
+    twin = next(path for path in folder.glob("*.png") if path.name != "empty.png")
+    for path in (twin, twin.with_suffix(".jpg")):
+        assert records[str(path)]["status"] == "failed"
+        assert "would both be written to" in records[str(path)]["error"]
+    for path in (folder / "broken.jpg", folder / "empty.png", twin):
+        assert records[str(path)]["output"] is None
+    assert len(records) == REAL_PHOTOS + 3
+    files = sorted(str(path.relative_to(output)) for path in output.rglob("*") if path.is_file())
+    assert files == sorted(edited + ["records.jsonl"])
     assert status == 0 and "Traceback" not in err
 
 
@@ -128,7 +143,7 @@ def test_a_failed_and_retried_bundle_leaves_no_duplicates_and_no_half_files(
 
     from dfl_keras import beam as dfl_beam
 
-    paths = [str(path) for path in real_photos(folder)[:12]]
+    paths = [str(path) for path, _ in real_photos(folder)[:12]]
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()  # a writer process that no longer exists, killed mid-write
     real_write = dfl_beam.write_file
@@ -168,7 +183,7 @@ def test_vectors_fitted_on_beam_equal_fit_attribute_vectors(tmp_path):
     from dfl_keras import beam as dfl_beam
 
     model_file = tmp_path / "untrained.keras"  # the sums do not need a trained encoder
-    tiny_model().save(model_file)
+    dfl.LatentAttributeModel(image_size=16, latent_dim=8, filters=(8, 16)).save(model_file)
     model = dfl.LatentAttributeModel.from_preset(model_file)
     n = 45
     images = random_images(n, seed=2)
@@ -221,3 +236,17 @@ def test_importing_dfl_keras_does_not_import_beam():
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True)
     assert found.stdout.strip() == "False"
+
+
+@needs_beam
+def test_the_examples_run():
+    from dfl_keras import beam as dfl_beam
+    from dfl_keras.cli import bulk_insert as command
+
+    for function in (dfl_beam.local_runner, dfl_beam.output_path, command.fixed_folder):
+        module = sys.modules[function.__module__]
+        (test,) = doctest.DocTestFinder(recurse=False).find(function, globs=vars(module).copy())
+        assert test.examples
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+        runner.run(test)
+        assert runner.failures == 0, function.__qualname__

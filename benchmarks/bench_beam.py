@@ -10,13 +10,17 @@ provenance per photo:
   worker processes, each importing TensorFlow and loading the model).
 
 Each is timed from the model's loading to the last file written, repeated and
-interleaved; the table gives medians and each one's ratio to the loop, so the
-engine's overhead shows. TensorFlow is imported before any timing.
+interleaved; the table gives medians of wall time and of CPU time (this
+process and its finished worker processes), and the loop's rate over each
+way's, so the engine's overhead shows. On a machine other jobs keep busy, CPU
+seconds per photo are the steadier measure. TensorFlow is imported before any
+timing.
 
-    python benchmarks/bench_beam.py --count 60 --repeats 3
+    python benchmarks/bench_beam.py --count 150 --repeats 3
 """
 
 import argparse
+import resource
 import shutil
 import statistics
 import sys
@@ -85,25 +89,37 @@ def main():
     ways = {"in-process loop": in_process_loop, "beam local, 1 worker": on_beam(1),
             "beam local, 2 workers (processes)": on_beam(2)}
     seconds = {name: [] for name in ways}
+    cpu_used = {name: [] for name in ways}
     written = {}
     for repeat in range(args.repeats):
         for name, way in ways.items():
             output = Path(tempfile.mkdtemp(prefix="bench_beam_"))
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), cpu_seconds()
             way(model_path, paths, output, args.batch_size)
             seconds[name].append(time.perf_counter() - start)
+            cpu_used[name].append(cpu_seconds() - cpu)
             written[name] = len(list(output.glob("*.dfl.png")))
             shutil.rmtree(output)
-            print(f"repeat {repeat + 1}: {name}: {seconds[name][-1]:.1f} s", flush=True)
+            print(f"repeat {repeat + 1}: {name}: {seconds[name][-1]:.1f} s wall, "
+                  f"{cpu_used[name][-1]:.1f} s CPU", flush=True)
     print(f"\n{len(paths)} photos (178x218, {written['in-process loop']} with a face edited), "
           f"model {model_path.name}, edits {EDITS}, batch {args.batch_size}, "
           f"{args.repeats} repeats; median wall time from model loading to the last file")
     loop = statistics.median(seconds["in-process loop"])
-    print(f"{'way':36s} {'seconds':>8s} {'photos/s':>9s} {'vs loop':>8s} {'written':>8s}")
+    loop_cpu = statistics.median(cpu_used["in-process loop"])
+    print(f"{'way':36s} {'wall s':>7s} {'photos/s':>9s} {'vs loop':>8s} {'CPU s/photo':>12s} "
+          f"{'vs loop':>8s} {'written':>8s}")
     for name in ways:
-        median = statistics.median(seconds[name])
-        print(f"{name:36s} {median:8.1f} {len(paths) / median:9.2f} {loop / median:7.2f}x "
-              f"{written[name]:8d}")
+        wall, cpu = statistics.median(seconds[name]), statistics.median(cpu_used[name])
+        print(f"{name:36s} {wall:7.1f} {len(paths) / wall:9.2f} {loop / wall:7.2f}x "
+              f"{cpu / len(paths):12.2f} {loop_cpu / cpu:7.2f}x {written[name]:8d}")
+
+
+def cpu_seconds():
+    """CPU time of this process and of its worker processes that have ended."""
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                          resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 if __name__ == "__main__":

@@ -244,11 +244,10 @@ class _WriteEdit(beam.DoFn):
     def process(self, element):
         path, prediction = element
         result = prediction.inference
-        if isinstance(result, photos.NoFaceError):
-            yield record(path, "no_face", error=result)
-            return
-        if isinstance(result, Exception):
-            yield record(path, "failed", error=result)
+        if isinstance(result, Exception):  # its message says "the photo array": name the file
+            error = str(result).replace(images_io.photo_name(prediction.example), path, 1)
+            status = "no_face" if isinstance(result, photos.NoFaceError) else "failed"
+            yield record(path, status, error=error)
             return
         target = self.target(path)
         if target == path:

@@ -31,7 +31,7 @@ from dfl_keras.provenance import read_provenance
 # stale script of an older install.
 DFL = [sys.executable, "-m", "dfl_keras_cli"]
 SHIPPED = presets.presets_dir() / presets.PRESETS["dfl_celeba64"]["file"]
-COMMANDS = ("demo", "insert", "train", "fit-vectors", "grid", "transition", "latent-map", "export")
+COMMANDS = ("demo", "insert", "bulk-insert", "train", "fit-vectors", "grid", "transition", "latent-map", "export")
 TINY = ["--image-size", str(SIZE), "--latent-dim", "8", "--filters", "8", "16"]
 TENSORBOARD = importlib.util.find_spec("tensorboard") is not None  # not a TensorFlow dependency
 

@@ -71,21 +71,33 @@ def read_image(path, size):
     return image_files.frame(pixels, size).numpy().astype(np.float32) / 255
 
 
-def _read_file(path):
-    if not path.is_file():
-        raise FileNotFoundError(f"no photo file {path}")
-    data = path.read_bytes()
+def decode_photo(data, name):
+    """read_photo for the bytes of a photo file read elsewhere (any file system); `name`, its
+    path, is what messages call it.
+
+    Example:
+        >>> decode_photo(b"not an image", "notes.txt")
+        Traceback (most recent call last):
+        ...
+        ValueError: cannot read photo notes.txt: ...
+    """
     problem = image_files.image_problem(data) or image_files.size_problem(data)
     if problem:
-        raise ValueError(f"cannot read photo {path}: {problem}")
+        raise ValueError(f"cannot read photo {name}: {problem}")
     try:
         with Image.open(io.BytesIO(data)) as image:
             image = ImageOps.exif_transpose(image)
             if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-                return _as_rgb8(np.asarray(image), path)
+                return _as_rgb8(np.asarray(image), name)
             return np.asarray(image.convert("RGB"))
     except (OSError, Image.DecompressionBombError) as error:
-        raise ValueError(f"cannot read photo {path}: its image data is damaged ({error})") from None
+        raise ValueError(f"cannot read photo {name}: its image data is damaged ({error})") from None
+
+
+def _read_file(path):
+    if not path.is_file():
+        raise FileNotFoundError(f"no photo file {path}")
+    return decode_photo(path.read_bytes(), path)
 
 
 def _as_rgb8(pixels, name):
@@ -126,13 +138,18 @@ def write_png(path, image, info, mark=False):
 
     Written atomically (dfl_keras.atomic): an existing file is replaced whole or kept.
     """
-    pixels = to_uint8(image)
+    return atomic.write_bytes(path, png_bytes(to_uint8(image), info, mark))
+
+
+def png_bytes(pixels, info, mark=False):
+    """The PNG file of 8-bit RGB `pixels` with `info` in its text chunks, as bytes (for writers
+    other than write_png, e.g. to an object store)."""
     text = PngInfo()
     for name, value in info.items():
         text.add_text(name, str(value))
-    with atomic.replacing(path, suffix=".png") as temporary:
-        Image.fromarray(watermark(pixels) if mark else pixels).save(temporary, pnginfo=text)
-    return Path(path)
+    buffer = io.BytesIO()
+    Image.fromarray(watermark(pixels) if mark else pixels).save(buffer, format="PNG", pnginfo=text)
+    return buffer.getvalue()
 
 
 def write_gif(path, frames, info, fps=8, scale=1, mark=False, bounce=True):

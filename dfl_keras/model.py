@@ -443,9 +443,7 @@ class LatentAttributeModel(keras.Model):
             # A keyed hash of each example's position: bins as random as the seed, and the same
             # whatever the batching or strategy.
             n = tf.shape(batch[1], out_type=tf.int64)[0]
-            positions = tf.strings.as_string(seen + tf.range(n))
-            bins = tf.strings.to_hash_bucket_strong(positions, vectors.NUM_BINS, [seed, 0])
-            return seen + n, (*batch, tf.cast(bins, tf.int32))
+            return seen + n, (*batch, vectors.example_bins(seen + tf.range(n), seed))
 
         batches = inputs.labelled_batches(data, labels, self.image_size, batch_size)
         batches = batches.scan(tf.constant(0, tf.int64), with_bins)
@@ -460,19 +458,7 @@ class LatentAttributeModel(keras.Model):
                     inputs.check_batch(local_images, local_y.numpy(), labels)
             totals = [total + t.numpy() for total, t in zip(totals, self._accumulate_graph(images, y, bins))]
             progress.update(int(totals[-1]))
-        sums, counts, code_sum, code_outer, seen = totals
-        if not seen:
-            raise ValueError("The dataset is empty: no examples to fit attribute vectors from.")
-        for k, name in enumerate(labels):
-            vectors.check_both_classes(name, counts[k, 0].sum(), counts[k, 1].sum())
-        fitted = {}
-        for k, name in enumerate(labels):
-            without_c, with_c, used = vectors.undersampled_centroids(sums[k], counts[k], balance)
-            info = {"n_with": int(counts[k, 1].sum()), "n_without": int(counts[k, 0].sum()),
-                    "n_used_with": used[1], "n_used_without": used[0], "balanced": bool(balance)}
-            fitted[name] = (with_c - without_c, info)
-        mean = code_sum / seen
-        return fitted, (mean, code_outer / seen - np.outer(mean, mean))
+        return vectors.fitted_vectors(labels, totals, balance)
 
     @tf.function(reduce_retracing=True)
     def _accumulate_graph(self, images, labels, bins):
@@ -482,8 +468,7 @@ class LatentAttributeModel(keras.Model):
             # A replica gets no examples when the last batch is smaller than the replica count,
             # and TF's CPU convolution fails on an empty batch.
             z = tf.cond(tf.size(labels) > 0, lambda: self.latent_code(images), lambda: tf.zeros((0, self.latent_dim)))
-            return (*vectors.binned_sums(z, labels, bins), tf.reduce_sum(z, 0),
-                    tf.matmul(z, z, transpose_a=True), tf.cast(tf.shape(z)[0], tf.float32))
+            return vectors.running_sums(z, labels, bins)
 
         strategy = self.distribute_strategy
         return [strategy.reduce("SUM", t, axis=None) for t in strategy.run(replica_sums, (images, labels, bins))]

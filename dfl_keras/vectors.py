@@ -15,6 +15,27 @@ import tensorflow as tf
 NUM_BINS = 256
 
 
+def example_bins(keys, seed, num_bins=NUM_BINS):
+    """Each example's random bin: a keyed hash of its key (its position in the data, or a name).
+
+    The bins are as random as the seed and the same whatever the batching,
+    strategy or engine, so every way of fitting undersamples alike.
+
+    Example:
+        >>> example_bins(tf.constant([0, 1, 2], tf.int64), seed=0).shape
+        TensorShape([3])
+    """
+    keys = keys if keys.dtype == tf.string else tf.strings.as_string(keys)
+    return tf.cast(tf.strings.to_hash_bucket_strong(keys, num_bins, [seed, 0]), tf.int32)
+
+
+def running_sums(z, labels, bins, num_bins=NUM_BINS):
+    """What fitting keeps of one batch: binned sums and counts, the sum and outer product of the
+    codes (for the code distribution) and the number of examples. Totals over batches add up."""
+    return (*binned_sums(z, labels, bins, num_bins), tf.reduce_sum(z, 0),
+            tf.matmul(z, z, transpose_a=True), tf.cast(tf.shape(z)[0], z.dtype))
+
+
 def binned_sums(z, labels, bins, num_bins=NUM_BINS):
     """Sums and counts of codes per attribute, class and bin for one batch.
 
@@ -65,6 +86,33 @@ def undersampled_centroids(sums, counts, balance=True):
         centroids.append(sums[c, : bins_used[c]].sum(axis=0) / n)
         used.append(int(n))
     return centroids[0], centroids[1], used
+
+
+def fitted_vectors(names, totals, balance=True):
+    """The vectors and code distribution from the running sums totalled over all the data.
+
+    Args:
+        names: the K attribute names, in the order of the sums.
+        totals: running_sums' five values, each summed over every batch (numpy).
+        balance: undersample the larger class (see undersampled_centroids).
+
+    Returns:
+        ({name: (vector, info)}, (code mean, code covariance)); raises ValueError
+        for no examples, or an attribute with one class only.
+    """
+    sums, counts, code_sum, code_outer, seen = totals
+    if not seen:
+        raise ValueError("The dataset is empty: no examples to fit attribute vectors from.")
+    for k, name in enumerate(names):
+        check_both_classes(name, counts[k, 0].sum(), counts[k, 1].sum())
+    fitted = {}
+    for k, name in enumerate(names):
+        without_c, with_c, used = undersampled_centroids(sums[k], counts[k], balance)
+        info = {"n_with": int(counts[k, 1].sum()), "n_without": int(counts[k, 0].sum()),
+                "n_used_with": used[1], "n_used_without": used[0], "balanced": bool(balance)}
+        fitted[name] = (with_c - without_c, info)
+    mean = code_sum / seen
+    return fitted, (mean, code_outer / seen - np.outer(mean, mean))
 
 
 def combined_delta(vectors, coefficients):

@@ -31,7 +31,8 @@ from dfl_keras.provenance import read_provenance
 # stale script of an older install.
 DFL = [sys.executable, "-m", "dfl_keras_cli"]
 SHIPPED = presets.presets_dir() / presets.PRESETS["dfl_celeba64"]["file"]
-COMMANDS = ("demo", "insert", "app", "train", "fit-vectors", "grid", "transition", "latent-map", "export")
+COMMANDS = ("demo", "insert", "app", "bulk-insert", "train", "fit-vectors", "grid", "transition",
+            "latent-map", "export")
 TINY = ["--image-size", str(SIZE), "--latent-dim", "8", "--filters", "8", "16"]
 TENSORBOARD = importlib.util.find_spec("tensorboard") is not None  # not a TensorFlow dependency
 
@@ -466,6 +467,11 @@ PARSER_REFUSES = [  # argparse refuses these: exit status 2, before any TensorFl
     (["transition", "{h}/photo.jpg", "{h}/photo.jpg", "--fps", "0"], "--fps: expected a number above 0"),
     (["insert", "{h}/photo.jpg", "--attr", "A=nan"], "T a finite number"),
     (["insert", "{h}/photo.jpg", "--attr", "=1"], "got '=1'"),
+    (["bulk-insert", "{h}/*.jpg", "--attr", "A=inf", "-o", "out"], "T a finite number"),
+    (["bulk-insert", "{h}/*.jpg", "--attr", "A"], "required: -o/--output"),
+    (["bulk-insert", "{h}/*.jpg", "-o", "out"], "required: --attr"),
+    (["bulk-insert", "{h}/*.jpg", "--attr", "A", "-o", "out", "--batch-size", "0"],
+     "--batch-size"),
     (["fit-vectors", D, *M, "--batch-size", "-1"], "--batch-size"),
     (["evaluate", "{m}", D, "--t", "inf"], "--t: expected a finite number"),
     (["export", "{m}", "--version", "-1"], "--version: expected a whole number of at least 0"),

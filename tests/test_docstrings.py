@@ -5,7 +5,7 @@ import doctest
 import pytest
 
 import dfl_keras
-from dfl_keras import app, errors, export, photos, presets, provenance, serving
+from dfl_keras import app, errors, export, images_io, photos, presets, provenance, serving
 from dfl_keras.data import celeba, loading, pipeline
 
 PUBLIC = [
@@ -21,6 +21,7 @@ PUBLIC = [
     celeba.celeba_folder,
     pipeline.image_dataset,
     provenance.format_faces,
+    images_io.decode_photo,
     serving.align_face,
     serving.paste_face,
     serving.face_mask_at,

@@ -3,6 +3,7 @@
     dfl demo                                  sampled faces, edited over a t sweep
     dfl insert photo.jpg --attr Smiling=0.8   edit your own photos
     dfl app                                   ... or in your browser, with sliders
+    dfl bulk-insert 'photos/*.jpg' --attr Smiling -o edited   many photos, on Apache Beam
     dfl train DATA -o model.keras             train the autoencoder (resumable)
     dfl fit-vectors DATA --model model.keras  fit the attribute vectors into it
     dfl grid | transition | latent-map        the method's pictures
@@ -24,8 +25,8 @@ import traceback
 
 import tensorflow as tf
 
-from dfl_keras.cli import (app, demo, evaluate, export, fit_vectors, grid, insert, latent_map,
-                           train, transition)
+from dfl_keras.cli import (app, bulk_insert, demo, evaluate, export, fit_vectors, grid, insert,
+                           latent_map, train, transition)
 
 # Each module holds one command: SUMMARY, add_arguments(parser) and run(args), and may say
 # in INTERRUPTED what to do after Ctrl-C.
@@ -33,6 +34,7 @@ COMMANDS = {
     "demo": demo,
     "insert": insert,
     "app": app,
+    "bulk-insert": bulk_insert,
     "train": train,
     "fit-vectors": fit_vectors,
     "grid": grid,
@@ -62,7 +64,12 @@ ASSERTION = re.compile(r"assertion failed: \[(.*?)\]")  # a check inside a tf.da
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if getattr(COMMANDS[args.command], "TAKES_PIPELINE_OPTIONS", False):
+        args.pipeline_options = unknown  # e.g. Beam's --project=P, passed on as they are
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         status = args.run(args)  # a command may end with a status, e.g. 1 when a photo had no face
     except KeyboardInterrupt:

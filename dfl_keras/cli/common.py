@@ -13,13 +13,18 @@ DEMO_COMBOS = ("Smiling", "Eyeglasses", "Bald", "Smiling+Bald")
 
 def load_model(name_or_path):
     """The editor (--model, else $DFL_MODEL, else the default preset) and its provenance label."""
+    path = model_path(name_or_path)
+    return LatentAttributeModel.from_preset(path), provenance.model_label(path)
+
+
+def model_path(name_or_path):
+    """The file of the editor: --model, else $DFL_MODEL, else the default preset."""
     if name_or_path is None and os.environ.get(MODEL_ENV_VAR):
         name_or_path = os.environ[MODEL_ENV_VAR]
         if not Path(name_or_path).is_file() and name_or_path not in presets.PRESETS:
             raise FileNotFoundError(f"{MODEL_ENV_VAR} is set to {name_or_path}, which is not a "
                                     f"file or a preset ({', '.join(presets.PRESETS)})")
-    path = presets.preset_path(name_or_path or presets.DEFAULT_EDITOR)
-    return LatentAttributeModel.from_preset(path), provenance.model_label(path)
+    return presets.preset_path(name_or_path or presets.DEFAULT_EDITOR)
 
 
 def default_combos(model):

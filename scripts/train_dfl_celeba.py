@@ -84,8 +84,8 @@ def main():
     held_out = dfl.data.celeba_folder(args.data, "test", image_size=size, batch_size=250)
     start = time.time()
     if args.adversarial_from:
-        editor = dfl.LatentAttributeModel.from_preset(args.adversarial_from)
-        model = train_decoder(editor, train, held_out, work / "adversarial", args)
+        model = train_decoder(dfl.LatentAttributeModel.from_preset(args.adversarial_from), train,
+                              held_out, work / "adversarial", args)
         shipped = dfl.LatentAttributeModel.from_preset(args.adversarial_from)
         shipped.decoder.set_weights(model.decoder.get_weights())  # vectors and calibrations kept
         metrics = held_out_metrics(shipped, held_out)
@@ -129,11 +129,10 @@ def train_stage(model, train, held_out, epochs, learning_rate, covariance_weight
               callbacks=training.run_callbacks(work / "latest.keras"), verbose=2)
 
 
-def train_decoder(editor, train, held_out, work, args):
-    """Fine-tune ``editor``'s decoder with the critic, its encoder frozen; resumable from ``work``."""
+def train_decoder(model, train, held_out, work, args):
+    """Fine-tune an editor's decoder with the critic, its encoder frozen; resumable from ``work``.
+    Each epoch's checkpoint is a whole editor (vectors included)."""
     work.mkdir(parents=True, exist_ok=True)
-    model = dfl.LatentAttributeModel.from_config(editor.get_config())
-    model.set_weights(editor.get_weights())
     model.encoder.trainable = False
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5, beta_2=0.9),
                   perceptual_weight=args.perceptual_weight,

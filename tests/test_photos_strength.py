@@ -52,8 +52,9 @@ def aligned(model, photo):
 
 
 def distances(model, crop, grid):
-    """How far the auto search moves a crop at each t: the keep change under the face mask."""
-    mask = photos.face_mask(model.face_template, model.image_size)[..., None]
+    """How far the auto search moves a crop at each t: the keep change under Smiling's mask."""
+    mask = photos.face_mask(model.face_template, model.image_size,
+                            region=photos.mask_region(["Smiling"]))[..., None]
     code = np.asarray(model.encode(crop[None]), np.float32)
     plain = np.asarray(model.decode(code), np.float32)[0]
     vector = model.attribute_vector("Smiling")

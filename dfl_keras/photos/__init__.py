@@ -7,7 +7,8 @@ detector: Face.from_landmarks): find_faces -> align -> paste; edit() does it all
 from dfl_keras.data.images import MAX_PIXELS
 from dfl_keras.images_io import read_photo
 from dfl_keras.photos.align import Alignment, align, similarity_fit
-from dfl_keras.photos.blend import HAIR_ATTRIBUTES, face_mask, mask_region, paste
+from dfl_keras.photos.blend import (HAIR_ATTRIBUTES, attribute_region, face_mask, mask_region,
+                                   paste)
 from dfl_keras.photos.calibrate import PHOTO_T_GRID, calibrate_photos
 from dfl_keras.photos.edit import FaceEdit, PhotoEdit, edit, edit_many
 from dfl_keras.photos.faces import LANDMARKS, Face, NoFaceError, find_faces
@@ -15,7 +16,8 @@ from dfl_keras.photos.template import CELEBA_HQ_TEMPLATE, fit_template, template
 
 __all__ = [
     "Alignment", "CELEBA_HQ_TEMPLATE", "Face", "FaceEdit", "HAIR_ATTRIBUTES", "LANDMARKS",
-    "MAX_PIXELS", "NoFaceError", "PHOTO_T_GRID", "PhotoEdit", "align", "calibrate_photos", "edit",
+    "MAX_PIXELS", "NoFaceError", "PHOTO_T_GRID", "PhotoEdit", "align", "attribute_region",
+    "calibrate_photos", "edit",
     "edit_many", "face_mask", "find_faces", "fit_template", "mask_region", "paste", "read_photo",
     "similarity_fit", "template_of",
 ]

@@ -53,8 +53,9 @@ def edit(model, photo, edits, faces="all", strength=None, detail="keep", judge=N
         detail: "keep" adds psi(z + sum t v) - psi(z) to the photo, so t = 0
             returns it exactly; "replace" pastes the decoded face; "blend" adds
             the change but leans towards the decoded face where it changes strongly.
-            Either goes under a face mask that also covers the hair when an
-            edit is about hair (photos.mask_region).
+            Either goes under a soft mask of the part each attribute is about:
+            the eyes, the mouth and jaw, the head with its hair, or else the
+            whole face; several edits take the union (photos.mask_region).
         judge: an AttributeJudge, for strength="auto".
         min_confidence, min_size: detection thresholds (see find_faces).
         match_colour: shift the decoded face's colours to the photo's inside the

@@ -9,7 +9,8 @@ from dfl_keras.images_io import photo_name, read_photo
 from dfl_keras.photos.align import align
 from dfl_keras.photos.blend import face_mask, mask_region, paste
 from dfl_keras.photos.faces import Face, NoFaceError, find_faces, require_faces
-from dfl_keras.photos.strength import auto_strengths
+from dfl_keras.photos.strength import (STEPS, auto_strengths, calibrated_strength,
+                                       distance_strengths)
 from dfl_keras.photos.template import template_of
 
 DETAILS = ("keep", "replace", "blend")
@@ -37,7 +38,7 @@ class PhotoEdit:
 
 
 def edit(model, photo, edits, faces="all", strength=None, detail="keep", judge=None,
-         min_confidence=0.95, min_size=36, match_colour=False):
+         min_confidence=0.95, min_size=36, match_colour=False, step="add"):
     """Edit the faces in one photo with attribute vectors; the rest of the photo is untouched.
 
     Args:
@@ -57,6 +58,12 @@ def edit(model, photo, edits, faces="all", strength=None, detail="keep", judge=N
             the eyes, the mouth and jaw, the head with its hair, or else the
             whole face; several edits take the union (photos.mask_region).
         judge: an AttributeJudge, for strength="auto".
+        step: what a strength means. "add" (the DeepFakeLab method): t, added as
+            t v to every face's code. "distance" (InterFaceGAN's per-face step):
+            a signed distance along v from the mean code, in units of t, to which
+            every face is moved, so a face far from the attribute gets a larger
+            t than one near it (photos.strength.distance_strengths); the default
+            is each vector's calibrated distance.
         min_confidence, min_size: detection thresholds (see find_faces).
         match_colour: shift the decoded face's colours to the photo's inside the
             mask ("replace" and "blend").
@@ -71,14 +78,14 @@ def edit(model, photo, edits, faces="all", strength=None, detail="keep", judge=N
         >>> result.photo.shape, [face.t for face in result.faces]  # doctest: +SKIP
     """
     result = edit_many(model, [photo], edits, faces, strength, detail, judge, min_confidence,
-                       min_size, match_colour)[0]
+                       min_size, match_colour, step)[0]
     if isinstance(result, NoFaceError):
         raise result
     return result
 
 
 def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", judge=None,
-              min_confidence=0.95, min_size=36, match_colour=False):
+              min_confidence=0.95, min_size=36, match_colour=False, step="add"):
     """edit() for many photos, encoding and decoding all their faces in one batch.
 
     ``faces`` is as for edit(), for every photo, or a list with one such entry
@@ -89,8 +96,12 @@ def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", j
     """
     if detail not in DETAILS:
         raise ValueError(f"Unknown detail {detail!r}; choose one of {DETAILS}.")
+    if step not in STEPS:
+        raise ValueError(f"Unknown step {step!r}; choose one of {STEPS}.")
+    if strength == "auto" and step != "add":
+        raise ValueError("strength='auto' chooses t per face itself: use it with step='add'.")
     names = [edits] if isinstance(edits, str) else list(edits)
-    strengths = _strengths(model, names, strength, judge)
+    strengths = _strengths(model, names, strength, step)
     template = template_of(model)
     region = mask_region(names)
     size = model.image_size
@@ -114,6 +125,8 @@ def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", j
     codes = np.asarray(model.encode(crops), np.float32)
     if strengths is None:
         per_face = auto_strengths(model, judge, crops, codes, names, template, region)
+    elif step == "distance":
+        per_face = distance_strengths(model, codes, strengths)
     else:
         per_face = {name: np.full(len(jobs), t) for name, t in strengths.items()}
     delta = np.asarray(model.edit_offsets(per_face, len(jobs)), np.float32)
@@ -155,8 +168,9 @@ def _choose(photo, pixels, faces, min_confidence, min_size):
     raise ValueError(f"faces must be 'all', 'largest', an index or a list of Face, got {faces!r}")
 
 
-def _strengths(model, names, strength, judge):
-    """{name: t}, or None for strength="auto" (chosen per face once the faces are encoded)."""
+def _strengths(model, names, strength, step):
+    """{name: t or distance}, or None for strength="auto" (chosen per face once the faces are
+    encoded)."""
     if strength == "auto":
         return None
     if strength is None or isinstance(strength, dict):
@@ -164,7 +178,8 @@ def _strengths(model, names, strength, judge):
         unknown = set(given) - set(names)
         if unknown:
             raise ValueError(f"strength names {sorted(unknown)} are not among the edits {names}.")
-        return {n: float(given.get(n, model.attribute_info(n).get("t", 1.0))) for n in names}
+        return {n: float(given[n]) if n in given else calibrated_strength(model, n, step)
+                for n in names}
     return {n: float(strength) for n in names}
 
 

@@ -8,6 +8,7 @@ import tensorflow as tf
 from dfl_keras.images_io import photo_name, read_photo
 from dfl_keras.photos.align import align
 from dfl_keras.photos.blend import face_mask, mask_region, paste
+from dfl_keras.photos.guided import guided_upsample
 from dfl_keras.photos.faces import Face, NoFaceError, find_faces, require_faces
 from dfl_keras.photos.strength import (STEPS, auto_strengths, calibrated_strength,
                                        distance_strengths)
@@ -15,6 +16,7 @@ from dfl_keras.photos.template import template_of
 
 DETAILS = ("keep", "replace", "blend")
 MAX_CHANGE_SIDE = 1024  # the change is smooth: finer than this adds memory, not detail
+GUIDE_SIDE = 256  # the guided change's size: finer than the halo it is meant to stop
 BLEND_CHANGE = 0.15  # mean pixel change at which "blend" takes the decoded face entirely
 
 
@@ -38,7 +40,7 @@ class PhotoEdit:
 
 
 def edit(model, photo, edits, faces="all", strength=None, detail="keep", judge=None,
-         min_confidence=0.95, min_size=36, match_colour=False, step="add"):
+         min_confidence=0.95, min_size=36, match_colour=False, step="add", guide=False):
     """Edit the faces in one photo with attribute vectors; the rest of the photo is untouched.
 
     Args:
@@ -64,6 +66,11 @@ def edit(model, photo, edits, faces="all", strength=None, detail="keep", judge=N
             every face is moved, so a face far from the attribute gets a larger
             t than one near it (photos.strength.distance_strengths); the default
             is each vector's calibrated distance.
+        guide: upsample the decoded change along the photo's own edges
+            (photos.guided.guided_upsample) rather than smoothly. Off by
+            default: on the halo cases (hair colours on plain backgrounds,
+            benchmarks/bench_halo.py) it stopped no measurable share of the
+            change that spills onto the background with the shipped decoder.
         min_confidence, min_size: detection thresholds (see find_faces).
         match_colour: shift the decoded face's colours to the photo's inside the
             mask ("replace" and "blend").
@@ -78,14 +85,14 @@ def edit(model, photo, edits, faces="all", strength=None, detail="keep", judge=N
         >>> result.photo.shape, [face.t for face in result.faces]  # doctest: +SKIP
     """
     result = edit_many(model, [photo], edits, faces, strength, detail, judge, min_confidence,
-                       min_size, match_colour, step)[0]
+                       min_size, match_colour, step, guide)[0]
     if isinstance(result, NoFaceError):
         raise result
     return result
 
 
 def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", judge=None,
-              min_confidence=0.95, min_size=36, match_colour=False, step="add"):
+              min_confidence=0.95, min_size=36, match_colour=False, step="add", guide=False):
     """edit() for many photos, encoding and decoding all their faces in one batch.
 
     ``faces`` is as for edit(), for every photo, or a list with one such entry
@@ -134,7 +141,7 @@ def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", j
     edited = np.asarray(model.decode(codes + delta), np.float32)
     for j, ((result, face, crop, alignment), before, after) in enumerate(zip(jobs, plain, edited)):
         change = _change(result.photo, face, template, crop, alignment, before, after, detail,
-                         match_colour, region)
+                         match_colour, region, guide)
         result.photo = paste(result.photo, change, alignment, region=region)
         t = {name: float(values[j]) for name, values in per_face.items()}
         result.faces.append(FaceEdit(face.box, face.landmarks, face.confidence, t))
@@ -183,10 +190,14 @@ def _strengths(model, names, strength, step):
     return {n: float(strength) for n in names}
 
 
-def _change(photo, face, template, crop, alignment, before, after, detail, match_colour, region):
+def _change(photo, face, template, crop, alignment, before, after, detail, match_colour, region,
+            guide):
     """The crop-space change to paste, at the face's own resolution (capped)."""
     side = min(alignment.side, MAX_CHANGE_SIDE)
     difference = after - before
+    if guide:  # the change at up to GUIDE_SIDE, following the photo's edges there
+        fine = align(photo, face, template, min(side, GUIDE_SIDE))[0]
+        difference = guided_upsample(difference, crop, fine)
     if detail == "keep":
         return _resize(difference, side)
     mask = face_mask(template, before.shape[0], region=region)[..., None]

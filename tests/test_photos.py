@@ -31,8 +31,9 @@ def model():
 
 def unit_mask_in_photo(alignment, shape, region="face"):
     """The analytic face-mask radius at every photo pixel centre (>= 1: outside the mask)."""
-    half_along, half_across, position = {"face": (0.95, 1.4, 0.5), "head": (1.4, 1.95, 0.05),
-                                         "eyes": (1.1, 0.6, -0.1), "mouth": (1.05, 0.8, 1.15)}[region]
+    half_along, half_across, position = {
+        "face": (0.95, 1.4, 0.5), "head": (1.4, 1.95, 0.05), "eyes": (1.1, 0.6, -0.1),
+        "mouth": (1.05, 0.8, 1.15)}[region]
     y, x = np.mgrid[0:shape[0], 0:shape[1]] + 0.5
     unit = alignment.to_unit(np.stack([x.ravel(), y.ravel()], 1))
     points = alignment.template

@@ -5,9 +5,11 @@ it spill across the photo's edges: a hair colour runs past the hair onto the
 background (a halo). Here the change is fitted, window by window at the
 model's size, as a linear function of the photo (q = a I + b); a and b are
 smooth, so they are upsampled and applied to the photo at the finer size,
-where I carries the edges (He and Sun 2015, "Fast guided filter"). A change
-that does not follow the photo inside a window (a | cov(I, p) | small against
-its variance) is left as the window's mean.
+where I carries the edges (He and Sun 2015, "Fast guided filter"). Where the
+change does not vary with the photo inside a window, it is left as the
+window's mean: so a step the change already has at one of the photo's edges
+becomes sharp, but what the decoder spilled onto a flat background is only
+spread, not removed (benchmarks/bench_halo.py measures it).
 """
 
 import numpy as np
@@ -26,8 +28,8 @@ def box_mean(image, radius):
     """
     image = tf.convert_to_tensor(image, tf.float32)[None]
     size = 2 * radius + 1
-    sums = tf.nn.avg_pool2d(image, size, 1, "SAME")  # TF averages over the inside pixels only
-    return sums[0].numpy()
+    means = tf.nn.avg_pool2d(image, size, 1, "SAME")  # TF averages over the inside pixels only
+    return means[0].numpy()
 
 
 def guided_upsample(change, guide, fine_guide, radius=GUIDE_RADIUS, eps=GUIDE_EPS):
@@ -57,9 +59,9 @@ def guided_upsample(change, guide, fine_guide, radius=GUIDE_RADIUS, eps=GUIDE_EP
     change = np.asarray(change, np.float32)
     guide = np.asarray(guide, np.float32)
     channels, guides = change.shape[-1], guide.shape[-1]
-    stacked = np.concatenate([guide, change, (guide[..., :, None] * change[..., None, :]).reshape(
-        guide.shape[:2] + (guides * channels,)), (guide[..., :, None] * guide[..., None, :]).reshape(
-        guide.shape[:2] + (guides * guides,))], -1)
+    products = [(guide[..., :, None] * other[..., None, :]).reshape(guide.shape[:2] + (-1,))
+                for other in (change, guide)]  # I p and I I^T, per pixel
+    stacked = np.concatenate([guide, change, *products], -1)
     means = box_mean(stacked, radius)
     mean_i, mean_p = means[..., :guides], means[..., guides:guides + channels]
     split = guides + channels + guides * channels

@@ -10,7 +10,8 @@ over the 13 AttGAN attributes, with the shipped judge:
   centre crop of the original: `dfl insert --no-align`) and for the photo path
   with detail "replace", "keep" and "blend" (the edited photo and the original
   judged through the same alignment), over a t sweep, at the default
-  (calibrated) strength, and at strength="auto";
+  (calibrated) strength, and at strength="auto" (and, with --distance, with
+  step="distance" at the calibrated distance: path "distance");
 - the ceiling ("oracle") of the photo paths: per attribute the t of the
   calibration grid with the best insertion at >= 90% preservation, chosen on
   the test photos themselves, which no calibration on other photos can beat;
@@ -116,7 +117,9 @@ class Bench:
             return self.model.insert(self.centre[rows], name, t=t), np.full(len(rows), t)
         results = photos.edit_many(self.model, [self.pixels[r] for r in rows], name,
                                    faces=[[self.faces[r]] for r in rows], strength=strength,
-                                   detail="keep" if path == "auto" else path, judge=self.judge)
+                                   detail="keep" if path in ("auto", "distance") else path,
+                                   judge=self.judge,
+                                   step="distance" if path == "distance" else "add")
         crops = np.stack([photos.align(e.photo, self.faces[r], self.template,
                                        self.judge.image_size)[0] for e, r in zip(results, rows)])
         return crops, np.array([e.faces[0].t[name] for e in results])
@@ -340,6 +343,9 @@ def main(argv=None):
     parser.add_argument("--oracle", nargs="*", default=["keep"],
                         help="paths whose ceiling to measure: the best t per attribute on the "
                         "test photos themselves")
+    parser.add_argument("--distance", action="store_true",
+                        help="also the keep path with step='distance' (every face moved to the "
+                        "calibrated distance along the vector) at the default strength")
     parser.add_argument("--canvases", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
@@ -367,6 +373,8 @@ def main(argv=None):
     settings = [(path, t) for t in args.t for path in ("centre", "replace", "keep", "blend")]
     settings += [(path, None) for path in ("centre", "replace", "keep", "blend")]
     settings.append(("auto", "auto"))
+    if args.distance:
+        settings.append(("distance", None))
     for name in args.models:
         model = LatentAttributeModel.from_preset(name)
         bench = Bench(model, judge, detected, args.max_faces, args.seed)

@@ -34,8 +34,11 @@ FACE_TEMPLATE_FILE = "face_template.txt"  # in an export's assets: 5 lines "x y"
 MASK_FEATHER = 0.3  # outer share of the mask's radius over which it fades to 0
 # Per region: the ellipse's half axes along and across the eye line, in eye distances, and
 # where its centre sits from the eyes (0) to the mouth (1). "face" leaves the hair out, so
-# the hair attributes get "head", which reaches the top of the hair and the ears.
-MASK_REGIONS = {"face": (0.95, 1.4, 0.5), "head": (1.4, 1.95, 0.05)}
+# the hair attributes get "head", which reaches the top of the hair and the ears; "eyes"
+# holds the eyes, brows and the skin under the eyes; "mouth" the lips, the skin above them
+# (a moustache), the chin and the jaw. Regions joined by "+" ("eyes+mouth") take the union.
+MASK_REGIONS = {"face": (0.95, 1.4, 0.5), "head": (1.4, 1.95, 0.05),
+                "eyes": (1.1, 0.6, -0.1), "mouth": (1.05, 0.8, 1.15)}
 
 
 def predict_request(
@@ -181,8 +184,9 @@ def paste_face(photo, crop, edited, matrix, template, region="face"):
         photo: uint8 (H, W, 3), the photo the crop came from.
         crop, edited: the aligned crop sent and the crop edit_aligned returned (n, n, 3).
         matrix, template: from align_face.
-        region: "face", or "head" when an edited attribute is about hair (the
-            library's photos.mask_region), so the mask covers the hair.
+        region: the mask's region, as the library's photos.mask_region names it for
+            the edited attributes: "face", "head" (hair), "eyes", "mouth", or
+            several joined by "+" (MASK_REGIONS).
 
     Example:
         >>> photo = np.zeros((200, 200, 3), np.uint8)
@@ -398,27 +402,37 @@ def face_mask_at(template, unit, region="face"):
     """The soft face mask of a unit landmark template at unit points (..., 2), in [0, 1].
 
     An ellipse of `region` (MASK_REGIONS) turned with the eye line: 1 inside,
-    fading to exactly 0 at its edge, so pixels outside never change.
+    fading to exactly 0 at its edge, so pixels outside never change. Regions
+    joined by "+" (e.g. "eyes+mouth", for several edits at once) take the
+    largest of their masks at each point.
 
     Example:
         >>> template = [[.38, .47], [.62, .48], [.5, .63], [.39, .73], [.61, .72]]
         >>> face_mask_at(template, np.array([[0.5, 0.6], [0.02, 0.02]])).tolist()
         [1.0, 0.0]
+        >>> face_mask_at(template, np.array([[0.5, 0.47], [0.5, 0.8]]), "eyes+mouth").tolist()
+        [1.0, 1.0]
     """
-    if region not in MASK_REGIONS:
-        raise ValueError(f"Unknown mask region {region!r}; choose one of {sorted(MASK_REGIONS)}.")
-    half_along, half_across, position = MASK_REGIONS[region]
+    names = region.split("+") if isinstance(region, str) else [region]
+    unknown = [name for name in names if name not in MASK_REGIONS]
+    if unknown:
+        raise ValueError(f"Unknown mask region {region!r}; choose one of {sorted(MASK_REGIONS)}, "
+                         "or several joined by '+'.")
     points = np.asarray(template, np.float64).reshape(5, 2)
     eyes, mouth = points[:2].mean(0), points[3:].mean(0)
     eye_line = points[1] - points[0]
     distance = np.linalg.norm(eye_line)
     cos, sin = eye_line / distance
-    centre = eyes + position * (mouth - eyes)
-    dx, dy = unit[..., 0] - centre[0], unit[..., 1] - centre[1]
-    along, across = dx * cos + dy * sin, -dx * sin + dy * cos
-    radius = np.hypot(along / (half_along * distance), across / (half_across * distance))
-    ramp = np.clip((1 - radius) / MASK_FEATHER, 0, 1)
-    return (ramp * ramp * (3 - 2 * ramp)).astype(np.float32)
+    mask = 0
+    for name in names:
+        half_along, half_across, position = MASK_REGIONS[name]
+        centre = eyes + position * (mouth - eyes)
+        dx, dy = unit[..., 0] - centre[0], unit[..., 1] - centre[1]
+        along, across = dx * cos + dy * sin, -dx * sin + dy * cos
+        radius = np.hypot(along / (half_along * distance), across / (half_across * distance))
+        ramp = np.clip((1 - radius) / MASK_FEATHER, 0, 1)
+        mask = np.maximum(mask, ramp * ramp * (3 - 2 * ramp))
+    return mask.astype(np.float32)
 
 
 def _check_finite(what, values):

@@ -1,7 +1,8 @@
 """Fit a model's photo defaults into its .keras file: the face template and the calibrated t.
 
 The template comes from the model's training images; the default strength of
-each attribute is calibrated on the photo path (dfl_keras.photos.calibrate_photos)
+each attribute, a t and a distance (photos.edit's two steps), is calibrated on
+the photo path (dfl_keras.photos.calibrate_photos)
 on the validation split (official partition 1) of an aligned CelebA folder, so
 that benchmarks on the test split (partition 2) stay honest. Each photo is
 detected once. The file is rewritten atomically (written beside it, then
@@ -25,8 +26,8 @@ from keras.utils import Progbar
 from dfl_keras import LatentAttributeModel, photos
 from dfl_keras.judge import AttributeJudge
 
-CALIBRATION_KEYS = ("t", "t_success", "t_preservation", "t_target", "t_floor", "t_reached",
-                    "t_fitted")
+CALIBRATION_KEYS = tuple(f"{key}{suffix}" for key in ("t", "distance") for suffix in (
+    "", "_success", "_preservation", "_target", "_floor", "_reached", "_fitted"))
 
 
 def training_photos(folder, count):
@@ -79,15 +80,16 @@ def same_behaviour(before, after):
     return weights and vectors and codes
 
 
-def print_strengths(fitted):
-    print("attribute             t  reached  insertion  preservation  faces")
+def print_strengths(fitted, key="t"):
+    """The calibrated `key` ("t", or "distance" for step="distance") per attribute."""
+    print(f"attribute      {key:>8s}  reached  insertion  preservation  faces")
     for name, info in fitted.items():
         if info is None:
             print(f"{name:20s}     -  too few faces without it: not calibrated")
             continue
-        print(f"{name:20s} {info['t']:5.2f}  {'yes' if info['t_reached'] else 'no':7s} "
-              f"{100 * info['t_success']:8.1f}%  {100 * info['t_preservation']:10.1f}%  "
-              f"{info['t_fitted']['faces']:5d}")
+        print(f"{name:20s} {info[key]:5.2f}  {'yes' if info[key + '_reached'] else 'no':7s} "
+              f"{100 * info[key + '_success']:8.1f}%  {100 * info[key + '_preservation']:10.1f}%  "
+              f"{info[key + '_fitted']['faces']:5d}")
 
 
 def main(argv=None):
@@ -122,9 +124,11 @@ def main(argv=None):
         print(f"calibrating t on {len(faces)} validation photos with a face")
         source = f"{args.calibration_data.name} validation split, first {len(faces)} with a face"
         judge = AttributeJudge.from_preset(args.judge or "judge_celeba64")
-        fitted = photos.calibrate_photos(model, judge, pixels, faces, attributes=args.attributes,
-                                         max_faces=args.max_faces, source=source)
-        print_strengths(fitted)
+        for step, key in (("add", "t"), ("distance", "distance")):
+            fitted = photos.calibrate_photos(model, judge, pixels, faces,
+                                             attributes=args.attributes, max_faces=args.max_faces,
+                                             source=source, step=step)
+            print_strengths(fitted, key)
     partial = args.model.with_name(args.model.name + ".partial.keras")
     model.save(partial)
     before, after = (LatentAttributeModel.from_preset(path) for path in (args.model, partial))

@@ -139,7 +139,9 @@ def test_options_that_contradict_each_other_are_refused(model_file, tmp_path, ca
     Image.new("RGB", (40, 40)).save(tmp_path / "face.png")
     photo = str(tmp_path / "face.png")
     for extra, message in ((["--attr", "A=1", "--strength", "auto"], "drop =T from --attr A"),
-                           (["--attr", "A", "--no-align", "--show-faces"], "does not go with")):
+                           (["--attr", "A", "--no-align", "--show-faces"], "does not go with"),
+                           (["--attr", "A", "--strength", "auto", "--step", "distance"],
+                            "drop --step distance")):
         assert main(["insert", photo, *extra, "--model", model_file]) == 1
         assert message in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["face.png"]
@@ -155,3 +157,9 @@ def test_a_calibrated_strength_that_missed_its_target_is_announced(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines == ["note: A's calibrated t = 2 made the judge see it in only 10% of calibration "
                      "photos (target 85%): expect a faint or unconvincing edit"]
+    model.set_attribute_vector("B", np.ones(8), t=1.0, distance=1.5, distance_reached=False,
+                               distance_success=0.2, distance_target=0.85)
+    print_weak_strengths(model, ["B"], step="distance")
+    assert capsys.readouterr().out.splitlines() == [
+        "note: B's calibrated distance = 1.5 made the judge see it in only 20% of calibration "
+        "photos (target 85%): expect a faint or unconvincing edit"]

@@ -31,7 +31,9 @@ def model():
 
 def unit_mask_in_photo(alignment, shape, region="face"):
     """The analytic face-mask radius at every photo pixel centre (>= 1: outside the mask)."""
-    half_along, half_across, position = {"face": (0.95, 1.4, 0.5), "head": (1.4, 1.95, 0.05)}[region]
+    half_along, half_across, position = {
+        "face": (0.95, 1.4, 0.5), "head": (1.4, 1.95, 0.05), "eyes": (1.1, 0.6, -0.1),
+        "mouth": (1.05, 0.8, 1.15)}[region]
     y, x = np.mgrid[0:shape[0], 0:shape[1]] + 0.5
     unit = alignment.to_unit(np.stack([x.ravel(), y.ravel()], 1))
     points = alignment.template
@@ -109,8 +111,34 @@ def test_a_hair_edit_reaches_the_hair_and_other_edits_do_not(model):
         assert np.array_equal(edited[head_radius > 1.02], photo[head_radius > 1.02])
         changed = np.any(edited[hair] != photo[hair], -1).mean()
         assert changed > 0.9 if changes_hair else changed == 0, (name, changed)
-    assert photos.mask_region(["Smiling", "Bangs"]) == "head"
-    assert photos.mask_region(["Smiling"]) == "face"
+    assert photos.mask_region(["Male", "Bangs"]) == "face+head"
+    assert photos.mask_region(["Male"]) == "face"
+
+
+def test_an_edit_of_a_part_of_the_face_changes_that_part_only(model):
+    """Eyeglasses reaches the eyes, not the mouth; Mustache the mouth, not the eyes; both at
+    once reach both (the union of their regions)."""
+    model.set_attribute_vector("Eyeglasses", model.attribute_vector("A"))
+    model.set_attribute_vector("Mustache", model.attribute_vector("A"))
+    photo = random_photo()
+    face = photos.Face.from_landmarks(framed_face_points())
+    alignment = photos.align(photo, face, model.face_template, 16)[1]
+    eyes = unit_mask_in_photo(alignment, photo.shape, "eyes") < 0.6
+    mouth = unit_mask_in_photo(alignment, photo.shape, "mouth") < 0.6
+    outside = ((unit_mask_in_photo(alignment, photo.shape, "eyes") > 1.02)
+               & (unit_mask_in_photo(alignment, photo.shape, "mouth") > 1.02))
+    assert eyes.sum() > 100 and mouth.sum() > 100 and not (eyes & mouth).any()
+    for names, reached in ((["Eyeglasses"], (True, False)), (["Mustache"], (False, True)),
+                           (["Eyeglasses", "Mustache"], (True, True))):
+        edited = photos.edit(model, photo, names, faces=[face], strength=3.0).photo
+        changed = np.any(edited != photo, -1)
+        assert [changed[part].mean() > 0.9 for part in (eyes, mouth)] == list(reached), names
+        assert not changed[outside].any()
+    assert photos.mask_region(["Eyeglasses", "Mustache", "Smiling"]) == "eyes+mouth"
+    assert [photos.attribute_region(n) for n in ("Narrow_Eyes", "Goatee", "Bald", "Young")] == [
+        "eyes", "mouth", "head", "face"]
+    with pytest.raises(ValueError, match="Unknown mask region 'eyes\\+nose'"):
+        photos.face_mask(model.face_template, 16, region="eyes+nose")
 
 
 def test_a_face_cut_by_the_border_is_edited_where_it_is_inside(model):

@@ -52,8 +52,9 @@ def aligned(model, photo):
 
 
 def distances(model, crop, grid):
-    """How far the auto search moves a crop at each t: the keep change under the face mask."""
-    mask = photos.face_mask(model.face_template, model.image_size)[..., None]
+    """How far the auto search moves a crop at each t: the keep change under Smiling's mask."""
+    mask = photos.face_mask(model.face_template, model.image_size,
+                            region=photos.mask_region(["Smiling"]))[..., None]
     code = np.asarray(model.encode(crop[None]), np.float32)
     plain = np.asarray(model.decode(code), np.float32)[0]
     vector = model.attribute_vector("Smiling")
@@ -168,3 +169,55 @@ def test_fit_photo_defaults_lets_only_the_calibrated_strength_change(model):
     assert fit_photo_defaults.same_behaviour(model, other)
     other.set_attribute_vector("Smiling", vector, t=1.0, n_with=5)
     assert not fit_photo_defaults.same_behaviour(model, other)
+
+
+def test_step_distance_moves_every_face_to_the_same_distance(model):
+    mean = -model.attribute_vector("Smiling")  # the faces sit about 1 past the mean code
+    model.code_distribution = (mean, np.eye(model.latent_dim))
+    pair = [random_photo(1), random_photo(2)]
+    codes = np.asarray(model.encode(np.stack([aligned(model, p) for p in pair])), np.float32)
+    where = strength.signed_distances(model, codes, "Smiling")
+    assert abs(where[0] - where[1]) > 1e-3, "the test needs faces at different distances"
+    target = float(where.max()) + 0.5
+    results = photos.edit_many(model, pair, "Smiling", faces=[FACE], strength=target,
+                               step="distance")
+    t = [r.faces[0].t["Smiling"] for r in results]
+    np.testing.assert_allclose(t, target - where, rtol=1e-5)
+    moved = strength.signed_distances(model, codes + np.array(t)[:, None]
+                                      * model.attribute_vector("Smiling"), "Smiling")
+    np.testing.assert_allclose(moved, target, rtol=1e-4)  # both faces end where asked
+    for result, photo, one_t in zip(results, pair, t):
+        alone = photos.edit(model, photo, "Smiling", faces=[FACE], strength=one_t)
+        assert np.abs(result.photo.astype(int) - alone.photo).max() <= 1
+    assert where[0] > 0.9
+    behind = photos.edit(model, pair[0], "Smiling", faces=[FACE], strength=0.5, step="distance")
+    assert behind.faces[0].t == {"Smiling": 0.0} and np.array_equal(behind.photo, pair[0])
+
+
+def test_step_distance_defaults_to_the_calibrated_distance_else_the_calibrated_t(model):
+    model.code_distribution = (np.zeros(model.latent_dim, np.float32), np.eye(model.latent_dim))
+    assert strength.calibrated_strength(model, "Smiling", "distance") == 1.0  # t = 1.0
+    pixels = [random_photo(seed) for seed in range(6)]
+    crops = np.stack([photos.align(p, FACE, model.face_template, 16)[0] for p in pixels])
+    moved = [distances(model, aligned(model, p), [1.0])[0] for p in pixels]
+    judge = DistanceJudge(crops, smile_at=float(np.median(moved)) * 0.999)
+    fitted = photos.calibrate_photos(model, judge, pixels, [FACE] * 6, grid=GRID, min_faces=3,
+                                     verbose=0, step="distance")
+    info = fitted["Smiling"]
+    assert info["distance"] in GRID and info["distance_fitted"]["faces"] == 6 and "t" not in info
+    assert model.attribute_info("Smiling")["t"] == 1.0  # t is left as it was
+    assert strength.calibrated_strength(model, "Smiling", "distance") == info["distance"]
+    code = np.asarray(model.encode(crops[:1]), np.float32)
+    expected = max(info["distance"] - strength.signed_distances(model, code, "Smiling")[0], 0)
+    result = photos.edit(model, pixels[0], "Smiling", faces=[FACE], step="distance")
+    assert result.faces[0].t["Smiling"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_step_distance_is_refused_where_it_cannot_work(model):
+    with pytest.raises(ValueError, match="lacks: fit its vectors"):
+        photos.edit(model, random_photo(1), "Smiling", faces=[FACE], step="distance")
+    with pytest.raises(ValueError, match="Unknown step 'far'"):
+        photos.edit(model, random_photo(1), "Smiling", faces=[FACE], step="far")
+    with pytest.raises(ValueError, match="use it with step='add'"):
+        photos.edit(model, random_photo(1), "Smiling", faces=[FACE], strength="auto",
+                    step="distance")

@@ -10,6 +10,7 @@ from dfl_keras.cli import common, options, photo_faces
 from dfl_keras.errors import check_attributes
 from dfl_keras.judge import AttributeJudge
 from dfl_keras.photos.edit import DETAILS
+from dfl_keras.photos.strength import STEPS
 from dfl_keras.presets import DEFAULT_JUDGE
 
 SUMMARY = "edit the faces in your photos: insert attributes with strengths t"
@@ -27,6 +28,10 @@ def add_arguments(parser):
                         help="t of the attributes given without =T: the calibrated t (default), "
                         "or auto: per face the smallest t at which the judge sees the attribute "
                         "(give no =T with it)")
+    parser.add_argument("--step", choices=STEPS, default="add",
+                        help="add: every face's code gets t v (default); distance: every face is "
+                        "moved to one signed distance along v (=T or the calibrated distance), "
+                        "so a face far from the attribute gets more than one near it")
     parser.add_argument("--judge", default=DEFAULT_JUDGE,
                         help="the judge of --strength auto (default: %(default)s)")
     parser.add_argument("--detail", choices=DETAILS, default="keep",
@@ -53,6 +58,8 @@ def run(args):
         model.edit_offsets(given, 1)
     if args.no_align:
         return _insert_centre_crops(model, label, paths, targets, args)
+    if args.strength == "auto" and args.step != "add":
+        raise ValueError("--strength auto chooses t per face itself: drop --step distance")
     if args.strength == "auto" and given:
         raise ValueError(f"--strength auto chooses t per face: drop =T from --attr "
                          f"{', '.join(given)}, or drop --strength auto")
@@ -61,12 +68,13 @@ def run(args):
     strength = "auto" if judge else given
     names = [name for name, _ in args.attr]
     if not judge:
-        print_weak_strengths(model, [name for name in names if name not in given])
+        print_weak_strengths(model, [name for name in names if name not in given], args.step)
     failed = []
     for path, (target, faces_target) in zip(paths, targets):
         try:  # one photo at a time: memory stays bounded and each result is saved when done
             (result,) = photos.edit_many(model, [path], names, args.faces, strength, args.detail,
-                                         judge, min_size=photo_faces.DEFAULT_MIN_SIZE)
+                                         judge, min_size=photo_faces.DEFAULT_MIN_SIZE,
+                                         step=args.step)
             if isinstance(result, photos.NoFaceError):
                 raise result
         except (ValueError, IndexError) as error:  # no face, no such face, unreadable photo
@@ -90,14 +98,15 @@ def run(args):
     return 1 if failed else 0
 
 
-def print_weak_strengths(model, names):
-    """Say so when a calibrated t is used that did not reach its calibration's target."""
+def print_weak_strengths(model, names, step="add"):
+    """Say so when a calibrated strength is used that did not reach its calibration's target."""
+    key = "t" if step == "add" else "distance"
     for name in names:
         info = model.attribute_info(name)
-        if info.get("t_reached") is False:
-            print(f"note: {name}'s calibrated t = {info['t']:g} made the judge see it in only "
-                  f"{info['t_success']:.0%} of calibration photos (target "
-                  f"{info['t_target']:.0%}): expect a faint or unconvincing edit")
+        if info.get(f"{key}_reached") is False:
+            print(f"note: {name}'s calibrated {key} = {info[key]:g} made the judge see it in "
+                  f"only {info[key + '_success']:.0%} of calibration photos (target "
+                  f"{info[key + '_target']:.0%}): expect a faint or unconvincing edit")
 
 
 def output_paths(paths, folder, show_faces):

@@ -8,7 +8,8 @@ encode_photo() keeps a photo's encoded faces for many edits of it (an interactiv
 from dfl_keras.data.images import MAX_PIXELS
 from dfl_keras.images_io import read_photo
 from dfl_keras.photos.align import Alignment, align, similarity_fit
-from dfl_keras.photos.blend import HAIR_ATTRIBUTES, face_mask, mask_region, paste
+from dfl_keras.photos.blend import (HAIR_ATTRIBUTES, attribute_region, face_mask, mask_region,
+                                   paste)
 from dfl_keras.photos.calibrate import PHOTO_T_GRID, calibrate_photos
 from dfl_keras.photos.edit import (EncodedPhoto, FaceEdit, PhotoEdit, edit, edit_many,
                                    encode_photo, encode_photos)
@@ -18,7 +19,7 @@ from dfl_keras.photos.template import CELEBA_HQ_TEMPLATE, fit_template, template
 __all__ = [
     "Alignment", "CELEBA_HQ_TEMPLATE", "EncodedPhoto", "Face", "FaceEdit", "HAIR_ATTRIBUTES",
     "LANDMARKS", "MAX_PIXELS", "NoFaceError", "PHOTO_T_GRID", "PhotoEdit", "align",
-    "calibrate_photos", "draw_faces", "edit", "edit_many", "encode_photo", "encode_photos",
-    "face_mask", "find_faces", "fit_template", "mask_region", "paste", "read_photo",
+    "attribute_region", "calibrate_photos", "draw_faces", "edit", "edit_many", "encode_photo",
+    "encode_photos", "face_mask", "find_faces", "fit_template", "mask_region", "paste", "read_photo",
     "similarity_fit", "template_of",
 ]

@@ -4,17 +4,48 @@ import numpy as np
 import tensorflow as tf
 
 from dfl_keras.photos.align import _scaling, _shift, warp
-from dfl_keras.serving import face_mask_at
+from dfl_keras.serving import MASK_REGIONS, face_mask_at
 
 MASK_SIDE = 256  # the mask is smooth: a finer one costs time and changes nothing
 HAIR_ATTRIBUTES = frozenset({
     "Bald", "Bangs", "Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair",
     "Receding_Hairline", "Straight_Hair", "Wavy_Hair", "Wearing_Hat"})
+EYE_ATTRIBUTES = frozenset({
+    "Arched_Eyebrows", "Bags_Under_Eyes", "Bushy_Eyebrows", "Eyeglasses", "Narrow_Eyes"})
+MOUTH_ATTRIBUTES = frozenset({
+    "5_o_Clock_Shadow", "Big_Lips", "Double_Chin", "Goatee", "Mouth_Slightly_Open", "Mustache",
+    "No_Beard", "Smiling", "Wearing_Lipstick"})
+
+
+def attribute_region(name):
+    """The mask region (serving.MASK_REGIONS) an edit of one attribute needs.
+
+    A tighter region leaves the rest of the face as it was: an edit of the eyes
+    cannot change the mouth or the skin. Attributes of no part ("Male",
+    "Young", your own vectors) get the whole face.
+
+    Example:
+        >>> attribute_region("Eyeglasses"), attribute_region("Blond_Hair"), attribute_region("Male")
+        ('eyes', 'head', 'face')
+    """
+    if name in HAIR_ATTRIBUTES:
+        return "head"
+    if name in EYE_ATTRIBUTES:
+        return "eyes"
+    if name in MOUTH_ATTRIBUTES:
+        return "mouth"
+    return "face"
 
 
 def mask_region(names):
-    """The mask region an edit of attributes `names` needs: "head" if any is about hair."""
-    return "head" if HAIR_ATTRIBUTES.intersection(names) else "face"
+    """The mask region an edit of attributes `names` needs: the union of theirs, joined by "+".
+
+    Example:
+        >>> mask_region(["Smiling", "Eyeglasses", "Mustache"])
+        'eyes+mouth'
+    """
+    regions = {attribute_region(name) for name in names}
+    return "+".join(sorted(regions, key=list(MASK_REGIONS).index))
 
 
 def face_mask(template, side, region="face"):
@@ -22,7 +53,8 @@ def face_mask(template, side, region="face"):
 
     The ellipse of `region` (serving.MASK_REGIONS: "face" is centred between
     the eyes and the mouth, 0.95 and 1.4 eye distances across its half axes;
-    "head" also covers the hair) is turned with the eye line; it is exactly 0
+    "head" also covers the hair; "eyes" and "mouth" are parts of the face;
+    "eyes+mouth" is their union) is turned with the eye line; it is exactly 0
     outside, so those pixels never change. It is serving.face_mask_at on the
     pixel centres, so a client pasting with dfl_keras.serving uses the same mask.
 
@@ -49,8 +81,9 @@ def paste(photo, change, alignment, mask=None, region="face"):
         change: float (n, n, 3), any n (the frame is resolution-free).
         alignment: from align().
         mask: (m, m) in [0, 1] in crop space; default face_mask(alignment.template,
-            region=region) at n or MASK_SIDE pixels, whichever is fewer.
-        region: the default mask's region, "face" or "head" (see mask_region).
+            region=region) at MASK_SIDE pixels.
+        region: the default mask's region, e.g. "face", "head" or "eyes+mouth" (see
+            mask_region).
 
     Example:
         >>> from dfl_keras.photos import CELEBA_HQ_TEMPLATE
@@ -64,7 +97,7 @@ def paste(photo, change, alignment, mask=None, region="face"):
     change = tf.convert_to_tensor(change, tf.float32)
     side = change.shape[0]
     if mask is None:
-        mask = face_mask(alignment.template, min(side, MASK_SIDE), region=region)
+        mask = face_mask(alignment.template, MASK_SIDE, region=region)
     mask = np.asarray(mask, np.float32)
     rows, columns = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
     if not len(rows):

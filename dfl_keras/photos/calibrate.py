@@ -31,9 +31,12 @@ def judged(judge, pixels, faces, template):
 def calibrate_photos(model, judge, pixels, faces, attributes=None, preserve=ATTGAN_ATTRIBUTES,
                      target=INSERTION_TARGET, floor=PRESERVATION_FLOOR, grid=PHOTO_T_GRID,
                      max_faces=64, min_faces=20, detail="keep", source="", store=True,
-                     verbose=1):
+                     verbose=1, step="add"):
     """Per attribute, the smallest t of `grid` whose photo edits reach `target` insertion while
     keeping `floor` preservation; where none does, the strongest t that keeps `floor`.
+
+    With step="distance" the grid holds distances (photos.edit's step) and the
+    same rule picks one distance per attribute.
 
     Insertion: among faces the judge sees without the attribute, the share it
     sees with it after editing the photo at t (both judged on the same-alignment
@@ -48,8 +51,10 @@ def calibrate_photos(model, judge, pixels, faces, attributes=None, preserve=ATTG
         min_faces: fewer faces without the attribute than this: not calibrated (None).
         source: where the photos came from, stored in the info "t_fitted".
         store: save t with the vector (info "t", "t_success", "t_preservation",
-            "t_target", "t_floor", "t_reached", "t_fitted"), so photo edits and
-            model.insert use it when no t is given.
+            "t_target", "t_floor", "t_reached", "t_fitted"; for step="distance" the
+            same keys with "distance" for "t"), so photo edits (and model.insert,
+            for t) use it when no strength is given.
+        step: "add" calibrates t, "distance" the distance (see photos.edit).
 
     Returns:
         {name: info dict, or None where too few faces lack the attribute}.
@@ -70,15 +75,17 @@ def calibrate_photos(model, judge, pixels, faces, attributes=None, preserve=ATTG
         if len(rows) >= min_faces:
             others = preserved_columns(judge, name, preserve)
             measure = _measurer(model, judge, [pixels[r] for r in rows], [faces[r] for r in rows],
-                                before[rows], name, k, others, detail, template)
+                                before[rows], name, k, others, detail, template, step)
             t = _choose(sorted(float(t) for t in grid), measure, target, floor)
             insertion, preservation = measure(t)
+            key = "t" if step == "add" else "distance"
             fitted[name] = {
-                "t": t, "t_success": insertion, "t_preservation": preservation,
-                "t_target": float(target), "t_floor": float(floor),
-                "t_reached": bool(insertion >= target and preservation >= floor),
-                "t_fitted": {"path": f"photos, detail={detail}", "faces": int(len(rows)),
-                             "source": source, "preserve": [judge.attributes[j] for j in others]},
+                key: t, f"{key}_success": insertion, f"{key}_preservation": preservation,
+                f"{key}_target": float(target), f"{key}_floor": float(floor),
+                f"{key}_reached": bool(insertion >= target and preservation >= floor),
+                f"{key}_fitted": {"path": f"photos, detail={detail}", "faces": int(len(rows)),
+                                  "source": source,
+                                  "preserve": [judge.attributes[j] for j in others]},
             }
             if store:
                 info = {**model.attribute_info(name), **fitted[name]}
@@ -87,14 +94,14 @@ def calibrate_photos(model, judge, pixels, faces, attributes=None, preserve=ATTG
     return fitted
 
 
-def _measurer(model, judge, pixels, faces, before, name, k, others, detail, template):
+def _measurer(model, judge, pixels, faces, before, name, k, others, detail, template, step):
     """t -> (insertion, preservation) of photo edits at t, each t measured once."""
     known = {}
 
     def measure(t):
         if t not in known:
             edited = edit_many(model, pixels, name, faces=[[f] for f in faces], strength=t,
-                               detail=detail)
+                               detail=detail, step=step)
             after = judged(judge, [e.photo for e in edited], faces, template)
             known[t] = (float(after[:, k].mean()),
                         float((after[:, others] == before[:, others]).mean()) if others else 1.0)

@@ -9,12 +9,15 @@ from dfl_keras.images_io import photo_name, read_photo
 from dfl_keras.photos.align import align, alignment_for
 from dfl_keras.photos.blend import face_mask, mask_region, paste
 from dfl_keras.photos.faces import Face, NoFaceError, find_faces, require_faces
-from dfl_keras.photos.strength import auto_strengths
+from dfl_keras.photos.guided import guided_upsample
+from dfl_keras.photos.strength import (STEPS, auto_strengths, calibrated_strength,
+                                       distance_strengths)
 from dfl_keras.photos.template import template_of
 
 DETAILS = ("keep", "replace", "blend")
 MAX_CHANGE_SIDE = 1024  # the change is smooth: finer than this adds memory, not detail
 BLEND_CHANGE = 0.15  # mean pixel change at which "blend" takes the decoded face entirely
+GUIDE_SIDE = 256  # the guided change's size: finer than the halo it is meant to stop
 
 
 @dataclass
@@ -37,7 +40,7 @@ class PhotoEdit:
 
 
 def edit(model, photo, edits, faces="all", strength=None, detail="keep", judge=None,
-         min_confidence=0.95, min_size=36, match_colour=False):
+         min_confidence=0.95, min_size=36, match_colour=False, step="add", guide=False):
     """Edit the faces in one photo with attribute vectors; the rest of the photo is untouched.
 
     Args:
@@ -53,9 +56,21 @@ def edit(model, photo, edits, faces="all", strength=None, detail="keep", judge=N
         detail: "keep" adds psi(z + sum t v) - psi(z) to the photo, so t = 0
             returns it exactly; "replace" pastes the decoded face; "blend" adds
             the change but leans towards the decoded face where it changes strongly.
-            Either goes under a face mask that also covers the hair when an
-            edit is about hair (photos.mask_region).
+            Either goes under a soft mask of the part each attribute is about:
+            the eyes, the mouth and jaw, the head with its hair, or else the
+            whole face; several edits take the union (photos.mask_region).
         judge: an AttributeJudge, for strength="auto".
+        step: what a strength means. "add" (the DeepFakeLab method): t, added as
+            t v to every face's code. "distance" (InterFaceGAN's per-face step):
+            a signed distance along v from the mean code, in units of t, to which
+            every face is moved, so a face far from the attribute gets a larger
+            t than one near it (photos.strength.distance_strengths); the default
+            is each vector's calibrated distance.
+        guide: upsample the decoded change along the photo's own edges
+            (photos.guided.guided_upsample) rather than smoothly. Off by
+            default: on the halo cases (hair colours on plain backgrounds,
+            benchmarks/bench_halo.py) it stopped no measurable share of the
+            change that spills onto the background with the shipped decoder.
         min_confidence, min_size: detection thresholds (see find_faces).
         match_colour: shift the decoded face's colours to the photo's inside the
             mask ("replace" and "blend").
@@ -70,14 +85,14 @@ def edit(model, photo, edits, faces="all", strength=None, detail="keep", judge=N
         >>> result.photo.shape, [face.t for face in result.faces]  # doctest: +SKIP
     """
     result = edit_many(model, [photo], edits, faces, strength, detail, judge, min_confidence,
-                       min_size, match_colour)[0]
+                       min_size, match_colour, step, guide)[0]
     if isinstance(result, NoFaceError):
         raise result
     return result
 
 
 def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", judge=None,
-              min_confidence=0.95, min_size=36, match_colour=False):
+              min_confidence=0.95, min_size=36, match_colour=False, step="add", guide=False):
     """edit() for many photos, encoding and decoding all their faces in one batch.
 
     ``faces`` is as for edit(), for every photo, or a list with one such entry
@@ -87,8 +102,12 @@ def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", j
     without faces (so the others are still edited).
     """
     _check_detail(detail)
+    if step not in STEPS:
+        raise ValueError(f"Unknown step {step!r}; choose one of {STEPS}.")
+    if strength == "auto" and step != "add":
+        raise ValueError("strength='auto' chooses t per face itself: use it with step='add'.")
     names = [edits] if isinstance(edits, str) else list(edits)
-    strengths = _strengths(model, names, strength, judge)
+    strengths = _strengths(model, names, strength, step)
     encoded = encode_photos(model, photos, faces, min_confidence, min_size)
     ready = [entry for entry in encoded if isinstance(entry, EncodedPhoto)]
     if not ready:
@@ -98,6 +117,8 @@ def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", j
     region = mask_region(names)
     if strengths is None:
         per_face = auto_strengths(model, judge, crops, codes, names, template_of(model), region)
+    elif step == "distance":
+        per_face = distance_strengths(model, codes, strengths)
     else:
         per_face = {name: np.full(len(codes), t) for name, t in strengths.items()}
     edited = _decode_edited(model, codes, per_face)
@@ -105,7 +126,8 @@ def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", j
     for entry in ready:
         rows = slice(first, first + len(entry.faces))
         t = {name: values[rows] for name, values in per_face.items()}
-        results[id(entry)] = entry.paste_edits(edited[rows], t, detail, match_colour, region)
+        results[id(entry)] = entry.paste_edits(edited[rows], t, detail, match_colour, region,
+                                               guide)
         first = rows.stop
     return [results.get(id(entry), entry) for entry in encoded]
 
@@ -143,10 +165,11 @@ class EncodedPhoto:
     name: str = "the photo array"
     _native: dict = field(default_factory=dict, repr=False)  # face index -> crop at its own side
 
-    def edit(self, model, strengths, detail="keep", match_colour=False, region=None):
+    def edit(self, model, strengths, detail="keep", match_colour=False, region=None, guide=False):
         """The photo with every face edited by {name: t} (t a number, or one per face).
 
-        region: the mask's region, by default mask_region of the names.
+        region: the mask's region, by default mask_region of the names; detail,
+        match_colour and guide as in edit().
         Returns a PhotoEdit.
         """
         _check_detail(detail)
@@ -155,13 +178,13 @@ class EncodedPhoto:
                     for name, t in strengths.items()}
         region = region or mask_region(list(strengths))
         edited = _decode_edited(model, self.codes, per_face)
-        return self.paste_edits(edited, per_face, detail, match_colour, region)
+        return self.paste_edits(edited, per_face, detail, match_colour, region, guide)
 
-    def paste_edits(self, edited, per_face, detail, match_colour, region):
+    def paste_edits(self, edited, per_face, detail, match_colour, region, guide=False):
         """A PhotoEdit from the faces' edited decodes (n, S, S, 3) and their t {name: (n,)}."""
         result = PhotoEdit(self.photo, [], self.name)
         for j, face in enumerate(self.faces):
-            change = self._change(j, edited[j], detail, match_colour, region)
+            change = self._change(j, edited[j], detail, match_colour, region, guide)
             result.photo = paste(result.photo, change, self.alignments[j], region=region)
             t = {name: float(values[j]) for name, values in per_face.items()}
             result.faces.append(FaceEdit(face.box, face.landmarks, face.confidence, t))
@@ -189,12 +212,15 @@ class EncodedPhoto:
         return EncodedPhoto(photo, faces, alignments, self.crops, self.codes, self.plain,
                             self.name)
 
-    def _change(self, j, after, detail, match_colour, region):
+    def _change(self, j, after, detail, match_colour, region, guide):
         """The crop-space change to paste for face j, at the face's own resolution (capped)."""
         alignment = self.alignments[j]
         side = min(alignment.side, MAX_CHANGE_SIDE)
         before = self.plain[j]
         difference = after - before
+        if guide:  # the change at up to GUIDE_SIDE, following the photo's edges there
+            fine = align(self.photo, self.faces[j], alignment.template, min(side, GUIDE_SIDE))[0]
+            difference = guided_upsample(difference, self.crops[j], fine)
         if detail == "keep":
             return _resize(difference, side)
         mask = face_mask(alignment.template, before.shape[0], region=region)[..., None]
@@ -294,8 +320,9 @@ def _choose(photo, pixels, faces, min_confidence, min_size):
     raise ValueError(f"faces must be 'all', 'largest', an index or a list of Face, got {faces!r}")
 
 
-def _strengths(model, names, strength, judge):
-    """{name: t}, or None for strength="auto" (chosen per face once the faces are encoded)."""
+def _strengths(model, names, strength, step):
+    """{name: t or distance}, or None for strength="auto" (chosen per face once the faces are
+    encoded)."""
     if strength == "auto":
         return None
     if strength is None or isinstance(strength, dict):
@@ -303,7 +330,8 @@ def _strengths(model, names, strength, judge):
         unknown = set(given) - set(names)
         if unknown:
             raise ValueError(f"strength names {sorted(unknown)} are not among the edits {names}.")
-        return {n: float(given.get(n, model.attribute_info(n).get("t", 1.0))) for n in names}
+        return {n: float(given[n]) if n in given else calibrated_strength(model, n, step)
+                for n in names}
     return {n: float(strength) for n in names}
 
 

@@ -1,4 +1,5 @@
-"""strength="auto": per face, the smallest t at which the judge sees the attribute.
+"""Per-face strengths: step="distance" (every code moved to one signed distance along the
+vector) and strength="auto" (per face, the smallest t at which the judge sees the attribute).
 
 The search runs in the model's frame: each candidate t is judged on the
 aligned crop with the change added under the face mask, as "keep" pastes it.
@@ -12,6 +13,7 @@ import numpy as np
 from dfl_keras.evaluate import ATTGAN_ATTRIBUTES
 from dfl_keras.photos.blend import face_mask
 
+STEPS = ("add", "distance")  # what a strength means: t added to every code, or a distance
 AUTO_STEP = 0.25  # t is searched on multiples of this, up to the cap
 AUTO_CAP = 2.0  # times the calibrated t (1.0 for an uncalibrated vector)
 
@@ -35,6 +37,52 @@ def auto_grid(cap):
     """The t tried, ascending: multiples of AUTO_STEP below the cap, then the cap."""
     steps = np.arange(1, int(np.floor(cap / AUTO_STEP + 1e-9)) + 1) * AUTO_STEP
     return np.unique(np.round(np.append(steps[steps < cap], cap), 6))
+
+
+def calibrated_strength(model, name, step):
+    """The default strength of `name` for `step`: its calibrated t ("add") or distance
+    ("distance"); a distance never calibrated is the calibrated t (the mean face then
+    moves as far as it does at t), and a t never calibrated is 1.0."""
+    info = model.attribute_info(name)
+    t = float(info.get("t", 1.0))
+    return float(info.get("distance", t)) if step == "distance" else t
+
+
+def signed_distances(model, codes, name):
+    """Where codes (n, d) sit along the vector v of `name`: (z - mean code) . v / |v|^2.
+
+    In units of t: the mean code of the data the vectors were fitted on is at 0,
+    and adding t v moves a code by t.
+    """
+    if model.code_distribution is None:
+        raise ValueError("step='distance' measures from the mean code, which this model lacks: "
+                         "fit its vectors with fit_attribute_vectors, or use step='add'.")
+    vector = model.attribute_vector(name).astype(np.float64)
+    mean = np.asarray(model.code_distribution[0], np.float64)
+    return (np.asarray(codes, np.float64) - mean) @ vector / (vector @ vector)
+
+
+def distance_strengths(model, codes, distances):
+    """{name: (n,) t} that move each code to the signed distance distances[name] (InterFaceGAN's
+    per-image step): a face far from the attribute gets more, one near it less.
+
+    A code already past the distance is left where it is (t = 0): an insertion
+    never takes an attribute away, nor a removal (a negative distance) adds one.
+
+    Example:
+        >>> from dfl_keras import LatentAttributeModel
+        >>> model = LatentAttributeModel(image_size=16, latent_dim=2, filters=(8,))
+        >>> model.set_attribute_vector("Smiling", np.array([2.0, 0.0]))
+        >>> model.code_distribution = (np.zeros(2), np.eye(2))
+        >>> codes = np.array([[-2.0, 5.0], [0.0, 1.0], [4.0, 0.0]])  # at -1, 0 and 2
+        >>> distance_strengths(model, codes, {"Smiling": 1.5})["Smiling"].tolist()
+        [2.5, 1.5, 0.0]
+    """
+    chosen = {}
+    for name, distance in distances.items():
+        t = float(distance) - signed_distances(model, codes, name)
+        chosen[name] = np.maximum(t, 0) if distance >= 0 else np.minimum(t, 0)
+    return chosen
 
 
 def auto_strengths(model, judge, crops, codes, names, template, region="face"):

@@ -23,6 +23,12 @@ PRESETS = {
         "description": "CNN judging the 40 CelebA attributes on 64 px faces "
         "(saved_models/JUDGE_CARD.md).",
     },
+    "judge_celeba128": {
+        "file": "judge_celeba128.keras",
+        "class": "AttributeJudge",
+        "description": "CNN judging the 40 CelebA attributes on 128 px faces, where a smudge "
+        "and a pair of glasses differ (saved_models/JUDGE_CARD.md).",
+    },
 }
 DEFAULT_EDITOR = "dfl_celeba64"
 DEFAULT_JUDGE = "judge_celeba64"

@@ -340,7 +340,8 @@ def test_the_page_in_a_browser_edits_an_uploaded_photo(served, model, tmp_path):
         browser.wait_for(f"[...{images}].every(image => image.complete)")
         assert browser.evaluate("document.querySelector('#status').innerText") == (
             "every face: Blond_Hair=+3.00")
-        browser.screenshot(SCREENSHOT or tmp_path / "app.png")
+        screenshot = SCREENSHOT or tmp_path / "app.png"
+        browser.screenshot(screenshot)
         hosts = {urlsplit(url).netloc for url in browser.requested
                  if urlsplit(url).scheme not in ("data", "blob")}  # data and blob: in the page
     with urllib.request.urlopen(after) as response:
@@ -349,7 +350,7 @@ def test_the_page_in_a_browser_edits_an_uploaded_photo(served, model, tmp_path):
     changed = np.any(edited != canvas, -1)
     assert changed[40:290, 40:290].mean() > 0.2 and changed[240:330, 290:330].sum() == 0
     assert hosts == {f"127.0.0.1:{served['port']}"}, browser.requested  # nothing from elsewhere
-    assert Image.open(SCREENSHOT).size == (1360, 1080)
+    assert Image.open(screenshot).size == (1360, 1080)
 
 
 def test_stopping_the_server_removes_every_file_it_wrote(served):

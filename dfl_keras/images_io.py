@@ -7,7 +7,9 @@ faces do; a small face in a wide shot stays small and edits poorly. Photos are
 turned upright as their EXIF orientation says, as photo viewers do.
 """
 
+import errno
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -42,8 +44,46 @@ def read_photo(photo):
 
 
 def photo_name(photo):
-    """How messages name a photo: its path, or "the photo array"."""
-    return str(photo) if isinstance(photo, (str, Path)) else "the photo array"
+    """How messages name a photo: its path (bytes that are not UTF-8 shown as \\xff, so the
+    name can be printed), or "the photo array".
+
+    Example:
+        >>> photo_name(os.fsdecode(b"caf\\xe9.jpg"))
+        'caf\\\\xe9.jpg'
+    """
+    if not isinstance(photo, (str, Path)):
+        return "the photo array"
+    return os.fsencode(photo).decode("utf-8", "backslashreplace")
+
+
+def check_photo_file(path):
+    """`path` as a Path if it is a file to read; else an error naming what it is instead.
+
+    Example:
+        >>> check_photo_file("/")
+        Traceback (most recent call last):
+        IsADirectoryError: / is a folder, not a photo: name the photos in it, e.g. //*.jpg
+    """
+    path = Path(path)
+    if path.is_file():
+        return path
+    name = photo_name(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{name} is a folder, not a photo: name the photos in it, "
+                                f"e.g. {name}/*.jpg")
+    if path.is_symlink():
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:  # Python < 3.13 says a loop so
+            raise FileNotFoundError(f"{name} is a loop of symbolic links: it points back to "
+                                    "itself, not to a photo") from None
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise FileNotFoundError(f"{name} is a loop of symbolic links: it points back "
+                                        "to itself, not to a photo") from None
+        raise FileNotFoundError(f"{name} is a link to {photo_name(os.readlink(path))}, which "
+                                "does not exist")
+    raise FileNotFoundError(f"no image file {name}")
 
 
 def read_image(path, size):
@@ -72,12 +112,15 @@ def read_image(path, size):
 
 
 def _read_file(path):
-    if not path.is_file():
-        raise FileNotFoundError(f"no photo file {path}")
-    data = path.read_bytes()
+    name = photo_name(check_photo_file(path))
+    try:
+        data = path.read_bytes()
+    except OSError as error:  # no permission, a device error: the photo is named, not an output
+        raise OSError(error.errno, f"cannot read the photo {name}: "
+                                   f"{(error.strerror or str(error)).lower()}") from None
     problem = image_files.image_problem(data) or image_files.size_problem(data)
     if problem:
-        raise ValueError(f"cannot read photo {path}: {problem}")
+        raise ValueError(f"cannot read photo {name}: {problem}")
     try:
         with Image.open(io.BytesIO(data)) as image:
             image = ImageOps.exif_transpose(image)
@@ -85,7 +128,7 @@ def _read_file(path):
                 return _as_rgb8(np.asarray(image), path)
             return np.asarray(image.convert("RGB"))
     except (OSError, Image.DecompressionBombError) as error:
-        raise ValueError(f"cannot read photo {path}: its image data is damaged ({error})") from None
+        raise ValueError(f"cannot read photo {name}: its image data is damaged ({error})") from None
 
 
 def _as_rgb8(pixels, name):
@@ -95,13 +138,43 @@ def _as_rgb8(pixels, name):
         raise ValueError(f"{name}: expected (H, W, 3) pixels, got shape {pixels.shape}")
     pixels = pixels[..., :3] if pixels.shape[-1] == 4 else pixels
     pixels = np.repeat(pixels, 3, -1) if pixels.shape[-1] == 1 else pixels
+    if not pixels.size:
+        raise ValueError(f"{name}: an empty image, shape {pixels.shape}: no pixels to edit")
     if pixels.dtype == np.uint8:
         return np.ascontiguousarray(pixels)
     if np.issubdtype(pixels.dtype, np.integer):  # 16-bit
         return np.round(np.clip(pixels, 0, 65535) / 257).astype(np.uint8)
     if np.issubdtype(pixels.dtype, np.floating):  # floats in [0, 1]
-        return np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8)
+        if not np.isfinite(pixels).all():
+            raise ValueError(f"{name}: float pixels must be finite numbers in [0, 1] (no NaN or "
+                             "Inf)")
+        low, high = float(pixels.min()), float(pixels.max())
+        if low < 0 or high > 1:
+            hint = " They look like 0..255 values: divide by 255." if high > 1.5 else ""
+            raise ValueError(f"{name}: float pixels must lie in [0, 1], found [{low:g}, "
+                             f"{high:g}].{hint}")
+        return np.round(pixels * 255).astype(np.uint8)
     raise ValueError(f"{name}: unsupported pixel type {pixels.dtype}")
+
+
+def is_grey(pixels):
+    """Whether RGB pixels (H, W, 3) are a black-and-white picture (all three channels equal)."""
+    pixels = np.asarray(pixels)
+    return bool((pixels[..., 0] == pixels[..., 1]).all() and (pixels[..., 1] == pixels[..., 2]).all())
+
+
+def as_grey(pixels):
+    """RGB pixels (uint8 or floats) as grey RGB of their luma (ITU-R 601, as PIL's "L").
+
+    Example:
+        >>> as_grey(np.array([[[255, 0, 0]]], np.uint8)).tolist()
+        [[[76, 76, 76]]]
+    """
+    pixels = np.asarray(pixels)
+    luma = pixels.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    if pixels.dtype == np.uint8:
+        luma = np.clip(np.round(luma), 0, 255)
+    return np.repeat(luma[..., None], 3, -1).astype(pixels.dtype)
 
 
 def to_uint8(image):

@@ -19,13 +19,16 @@ def add_arguments(parser):
     parser.add_argument("--faces", type=options.count, default=2,
                         help="how many faces (default: 2)")
     parser.add_argument("--steps", type=options.frames, default=16, help="frames of the transition")
+    options.add_overwrite(parser)
 
 
 def run(args):
+    out = Path(args.output)
+    for name in ("grid.png", "transition.gif"):  # before any work
+        common.check_replaceable(out / name, args.overwrite)
     model, label = common.load_model(args.model)
     combos = args.attrs or common.default_combos(model)
     common.check_combos(model, combos)
-    out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     faces = np.asarray(model.sample(args.faces, seed=args.seed))
     sampled = f"sampled faces (seed {args.seed})"

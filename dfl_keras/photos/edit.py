@@ -1,16 +1,20 @@
 """Editing the faces in photos: find, align, edit in the model's frame, paste the change back."""
 
+import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from dfl_keras.images_io import photo_name, read_photo
+from dfl_keras.images_io import as_grey, is_grey, photo_name, read_photo
 from dfl_keras.photos.align import align
 from dfl_keras.photos.blend import face_mask, mask_region, paste
-from dfl_keras.photos.faces import Face, NoFaceError, find_faces, require_faces
+from dfl_keras.photos.faces import (MAX_TURN, Face, FaceIndexError, NoFaceError, face_turn,
+                                    find_faces, require_faces)
 from dfl_keras.photos.strength import auto_strengths
 from dfl_keras.photos.template import template_of
+from dfl_keras.vectors import warn_bounded
 
 DETAILS = ("keep", "replace", "blend")
 MAX_CHANGE_SIDE = 1024  # the change is smooth: finer than this adds memory, not detail
@@ -69,6 +73,9 @@ def edit(model, photo, edits, faces="all", strength=None, detail="keep", judge=N
         >>> result = edit(model, "me.jpg", "Smiling")  # doctest: +SKIP
         >>> result.photo.shape, [face.t for face in result.faces]  # doctest: +SKIP
     """
+    if isinstance(photo, (list, tuple)) and photo and isinstance(photo[0], (str, Path)):
+        raise ValueError(f"edit takes one photo, got a list of {len(photo)} paths: use "
+                         "edit_many(model, photos, ...) for several")
     result = edit_many(model, [photo], edits, faces, strength, detail, judge, min_confidence,
                        min_size, match_colour)[0]
     if isinstance(result, NoFaceError):
@@ -88,6 +95,9 @@ def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", j
     """
     if detail not in DETAILS:
         raise ValueError(f"Unknown detail {detail!r}; choose one of {DETAILS}.")
+    if isinstance(photos, (str, Path, np.ndarray)):
+        raise ValueError("edit_many takes a list of photos (paths or arrays); for one photo, "
+                         "use edit(model, photo, ...)")
     names = [edits] if isinstance(edits, str) else list(edits)
     strengths = _strengths(model, names, strength, judge)
     template = template_of(model)
@@ -95,9 +105,10 @@ def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", j
     size = model.image_size
     photos = list(photos)
     per_photo = _per_photo(faces, len(photos))
-    jobs, results = [], []
+    jobs, results, grey = [], [], []
     for photo, wanted in zip(photos, per_photo):
         pixels = read_photo(photo)
+        grey.append(is_grey(pixels))
         try:
             chosen = _choose(photo, pixels, wanted, min_confidence, min_size)
         except NoFaceError as error:
@@ -115,16 +126,33 @@ def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", j
         per_face = auto_strengths(model, judge, crops, codes, names, template, region)
     else:
         per_face = {name: np.full(len(jobs), t) for name, t in strengths.items()}
-    delta = np.asarray(model.edit_offsets(per_face, len(jobs)), np.float32)
+    delta, scales = model.bound_edit(codes, model.edit_offsets(per_face, len(jobs)))
+    warn_bounded(scales, per_face)
     plain = np.asarray(model.decode(codes), np.float32)  # same shapes: t = 0 gives equal arrays
     edited = np.asarray(model.decode(codes + delta), np.float32)
     for j, ((result, face, crop, alignment), before, after) in enumerate(zip(jobs, plain, edited)):
-        change = _change(result.photo, face, template, crop, alignment, before, after, detail,
+        how = _detail_for(face, detail, result.name)
+        change = _change(result.photo, face, template, crop, alignment, before, after, how,
                          match_colour, region)
         result.photo = paste(result.photo, change, alignment, region=region)
-        t = {name: float(values[j]) for name, values in per_face.items()}
+        t = {name: float(values[j] * scales[j]) for name, values in per_face.items()}
         result.faces.append(FaceEdit(face.box, face.landmarks, face.confidence, t))
+    for result, was_grey in zip(results, grey):
+        if was_grey and isinstance(result, PhotoEdit):  # a black-and-white photo stays so
+            result.photo = as_grey(result.photo)
     return results
+
+
+def _detail_for(face, detail, name):
+    """`detail`, or "keep" with a warning for a face turned too far for the model's frontal
+    framing: a decoded frontal face pasted over it ("replace", "blend") smears."""
+    if detail == "keep" or abs(face_turn(face.landmarks)) <= MAX_TURN:
+        return detail
+    warnings.warn(f"{name}: the face at {tuple(round(v) for v in face.box)} is turned too far "
+                  f"(turn {face_turn(face.landmarks):+.2f}, beyond {MAX_TURN}) for detail="
+                  f"{detail!r}, which pastes a frontal face: kept its own detail (\"keep\")",
+                  stacklevel=4)
+    return "keep"
 
 
 def _per_photo(faces, count):
@@ -149,7 +177,7 @@ def _choose(photo, pixels, faces, min_confidence, min_size):
         return found[:1]
     if isinstance(faces, int) and not isinstance(faces, bool):
         if not -len(found) <= faces < len(found):
-            raise IndexError(f"{photo_name(photo)}: face {faces} asked for, {len(found)} found")
+            raise FaceIndexError(faces, len(found), photo_name(photo))
         return [found[faces]]
     raise ValueError(f"faces must be 'all', 'largest', an index or a list of Face, got {faces!r}")
 
@@ -163,8 +191,17 @@ def _strengths(model, names, strength, judge):
         unknown = set(given) - set(names)
         if unknown:
             raise ValueError(f"strength names {sorted(unknown)} are not among the edits {names}.")
-        return {n: float(given.get(n, model.attribute_info(n).get("t", 1.0))) for n in names}
-    return {n: float(strength) for n in names}
+        return {n: _number(given.get(n, model.attribute_info(n).get("t", 1.0)), f"t for {n!r}")
+                for n in names}
+    return {n: _number(strength, "strength") for n in names}
+
+
+def _number(value, what):
+    """A strength as a float, or a ValueError naming what it should be."""
+    if not isinstance(value, (int, float, np.number)) or isinstance(value, bool):
+        raise ValueError(f"{what} must be a number, a dict {{name: t}}, None (the calibrated "
+                         f"t) or 'auto' (lower case), got {value!r}")
+    return float(value)
 
 
 def _change(photo, face, template, crop, alignment, before, after, detail, match_colour, region):

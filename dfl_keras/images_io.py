@@ -24,6 +24,10 @@ from dfl_keras.provenance import gif_comment
 MIN_FACE_SIDE = 16
 """Photos smaller than this on a side are refused: upscaled to the model's size they are a blur."""
 WATERMARK = "DFL"
+MAX_GIF_BYTES = 1_000_000_000
+"""Largest GIF animation made, as its frames' 8-bit RGB pixels (the back-and-forth loop
+included): 1 GB, e.g. 636 steps of 64 px faces at --scale 8. Frames are held in memory
+while the GIF is written, so beyond this the machine swaps or the process is killed."""
 
 def read_photo(photo):
     """The photo (a path or an array) as uint8 (H, W, 3) RGB, the way a photo viewer shows it.
@@ -208,6 +212,25 @@ def write_png(path, image, info, mark=False):
     return Path(path)
 
 
+def check_gif_size(frames, side, scale=1, bounce=True):
+    """Refuse, before any work, a GIF of `frames` frames of side * scale pixels that would
+    hold more than MAX_GIF_BYTES.
+
+    Example:
+        >>> check_gif_size(3000, 64, 8)
+        Traceback (most recent call last):
+        ValueError: a GIF of 3000 frames (played back and forth: 5998) of 512x512 pixels needs 4.7 GB of memory, more than the 1.0 GB allowed: fewer steps or a smaller scale (e.g. --scale 3)
+    """
+    shown = 2 * frames - 2 if bounce and frames > 2 else frames
+    needed = shown * (side * scale) ** 2 * 3
+    if needed > MAX_GIF_BYTES:
+        loop = f" (played back and forth: {shown})" if shown != frames else ""
+        raise ValueError(f"a GIF of {frames} frames{loop} of {side * scale}x{side * scale} pixels "
+                         f"needs {needed / 1e9:.1f} GB of memory, more than the "
+                         f"{MAX_GIF_BYTES / 1e9:.1f} GB allowed: fewer steps or a smaller scale "
+                         "(e.g. --scale 3)")
+
+
 def write_gif(path, frames, info, fps=8, scale=1, mark=False, bounce=True):
     """Save frames in [0, 1] as a looping GIF whose comment holds `info`.
 
@@ -216,6 +239,7 @@ def write_gif(path, frames, info, fps=8, scale=1, mark=False, bounce=True):
         bounce: play forwards then backwards, so the loop has no jump.
     """
     check_count("scale", scale)
+    check_gif_size(len(frames), np.shape(frames)[1], scale, bounce)
     if not fps > 0:
         raise ValueError(f"fps must be a number above 0; Received: fps={fps!r}.")
     pixels = list(to_uint8(frames))

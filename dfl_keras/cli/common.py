@@ -8,6 +8,7 @@ from dfl_keras.errors import check_attributes
 from dfl_keras.model import LatentAttributeModel
 
 MODEL_ENV_VAR = "DFL_MODEL"  # the editor the commands use without --model
+PICTURES = (".png", ".gif")  # the outputs that carry provenance (dfl_keras.provenance)
 DEMO_COMBOS = ("Smiling", "Eyeglasses", "Bald", "Smiling+Bald")
 
 
@@ -69,8 +70,8 @@ def check_output_file(path, suffix, overwrite=True, inputs=()):
 
 def check_replaceable(path, overwrite=False, inputs=()):
     """An output path that may be written: refused if it is one of the `inputs` (even through a
-    link), a folder, or an existing file that is not a picture dfl_keras wrote (its provenance
-    says so), unless `overwrite`. An image is the user's until it says otherwise.
+    link), a folder, or an existing file, unless `overwrite` or it is a picture (PICTURES)
+    whose provenance says dfl_keras wrote it. An image is the user's until it says otherwise.
 
     Example:
         >>> check_replaceable("nowhere/new.png")
@@ -84,9 +85,12 @@ def check_replaceable(path, overwrite=False, inputs=()):
     if path.is_dir():
         raise IsADirectoryError(f"cannot write {path}: it is a folder; move it away or write "
                                 "elsewhere with -o")
-    if path.exists() and not overwrite and not provenance.written_by_dfl_keras(path):
-        raise FileExistsError(f"{path} exists and was not written by dfl_keras: write elsewhere "
-                              "with -o, or add --overwrite to replace it")
+    if path.exists() and not overwrite:
+        if path.suffix.lower() not in PICTURES:
+            raise FileExistsError(f"{path} exists: choose another -o, or add --overwrite")
+        if not provenance.written_by_dfl_keras(path):
+            raise FileExistsError(f"{path} exists and was not written by dfl_keras: write "
+                                  "elsewhere with -o, or add --overwrite to replace it")
     return path
 
 

@@ -158,12 +158,21 @@ def _detail_for(face, detail, name):
 def _per_photo(faces, count):
     """One faces entry per photo: the same one for all, unless a list of entries was given."""
     entries = isinstance(faces, (list, tuple)) and len(faces) > 0 and all(
-        isinstance(f, (list, tuple, str, int)) for f in faces)
+        isinstance(f, (str, int)) or (isinstance(f, (list, tuple)) and not _is_face(f))
+        for f in faces)
     if not entries:
         return [faces] * count
     if len(faces) != count:
         raise ValueError(f"faces has {len(faces)} entries for {count} photos; give one per photo.")
     return faces
+
+
+def _is_face(entry):
+    """A Face, or one face's 5 landmarks (rather than a list of faces for one photo)."""
+    try:
+        return isinstance(entry, Face) or np.shape(entry) == (5, 2)
+    except ValueError:  # a ragged list: not 5 points
+        return False
 
 
 def _choose(photo, pixels, faces, min_confidence, min_size):

@@ -129,13 +129,15 @@ def _read_file(path):
         with Image.open(io.BytesIO(data)) as image:
             image = ImageOps.exif_transpose(image)
             if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-                return _as_rgb8(np.asarray(image), path)
+                return _as_rgb8(np.asarray(image), name, sixteen_bit=True)
             return np.asarray(image.convert("RGB"))
     except (OSError, Image.DecompressionBombError) as error:
         raise ValueError(f"cannot read photo {name}: its image data is damaged ({error})") from None
 
 
-def _as_rgb8(pixels, name):
+def _as_rgb8(pixels, name, sixteen_bit=False):
+    """uint8 RGB from greyscale, RGB or RGBA pixels: uint8, 16-bit (uint16, or a 16-bit file's
+    `sixteen_bit` integers), other integers in 0..255, or floats in [0, 1]; else refused."""
     if pixels.ndim == 2:
         pixels = pixels[..., None]
     if pixels.ndim != 3 or pixels.shape[-1] not in (1, 3, 4):
@@ -146,8 +148,14 @@ def _as_rgb8(pixels, name):
         raise ValueError(f"{name}: an empty image, shape {pixels.shape}: no pixels to edit")
     if pixels.dtype == np.uint8:
         return np.ascontiguousarray(pixels)
-    if np.issubdtype(pixels.dtype, np.integer):  # 16-bit
-        return np.round(np.clip(pixels, 0, 65535) / 257).astype(np.uint8)
+    if np.issubdtype(pixels.dtype, np.integer):
+        low, high = int(pixels.min()), int(pixels.max())
+        if pixels.dtype == np.uint16 or sixteen_bit:
+            return np.round(np.clip(pixels, 0, 65535) / 257).astype(np.uint8)
+        if low < 0 or high > 255:
+            raise ValueError(f"{name}: integer pixels must lie in 0..255 (or be uint16 for 16 "
+                             f"bits), found [{low}, {high}]")
+        return pixels.astype(np.uint8)
     if np.issubdtype(pixels.dtype, np.floating):  # floats in [0, 1]
         if not np.isfinite(pixels).all():
             raise ValueError(f"{name}: float pixels must be finite numbers in [0, 1] (no NaN or "

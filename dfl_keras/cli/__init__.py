@@ -17,6 +17,7 @@ before any work; 130 after Ctrl-C); --verbose prints the traceback instead.
 import argparse
 import sys
 import traceback
+import warnings
 
 from dfl_keras.cli import (demo, evaluate, export, fit_vectors, grid, insert, latent_map,
                            train, transition)
@@ -40,7 +41,9 @@ COMMANDS = {
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        status = args.run(args)  # a command may end with a status, e.g. 1 when a photo had no face
+        with warnings.catch_warnings():  # restores the warnings' printer afterwards
+            warnings.showwarning = print_note  # what the library warns about, one line each
+            status = args.run(args)  # a command may end with a status, e.g. 1 if a photo had no face
     except KeyboardInterrupt:
         hint = getattr(COMMANDS[args.command], "INTERRUPTED", "")
         print(f"dfl {args.command}: interrupted{hint}", file=sys.stderr)
@@ -52,6 +55,11 @@ def main(argv=None):
             print(f"dfl {args.command}: error: {one_line(error)}", file=sys.stderr)
         return 1
     return status or 0
+
+
+def print_note(message, category, filename, lineno, file=None, line=None):
+    """A library warning (e.g. an edit scaled down to stay a face) as one "note:" line."""
+    print(f"note: {' '.join(str(message).split())}")
 
 
 class OneLineParser(argparse.ArgumentParser):

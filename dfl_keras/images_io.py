@@ -24,6 +24,8 @@ from dfl_keras.provenance import gif_comment
 MIN_FACE_SIDE = 16
 """Photos smaller than this on a side are refused: upscaled to the model's size they are a blur."""
 WATERMARK = "DFL"
+MIN_FPS, MAX_FPS = 0.002, 100  # a GIF frame's delay: whole hundredths of a second, 16 bits
+MAX_DELAY_MS = 655_350  # the longest delay a GIF frame stores (65535 hundredths)
 MAX_GIF_BYTES = 1_000_000_000
 """Largest GIF animation made, as its frames' 8-bit RGB pixels (the back-and-forth loop
 included): 1 GB, e.g. 636 steps of 64 px faces at --scale 8. Frames are held in memory
@@ -220,15 +222,20 @@ def write_png(path, image, info, mark=False):
     return Path(path)
 
 
-def check_gif_size(frames, side, scale=1, bounce=True):
-    """Refuse, before any work, a GIF of `frames` frames of side * scale pixels that would
-    hold more than MAX_GIF_BYTES.
+def check_gif(frames, side, scale=1, fps=8, bounce=True):
+    """Refuse, before any work, a GIF that cannot be written: a scale that is not a whole
+    number >= 1, fps a GIF cannot store (MIN_FPS..MAX_FPS), or `frames` frames of
+    side * scale pixels holding more than MAX_GIF_BYTES.
 
     Example:
-        >>> check_gif_size(3000, 64, 8)
+        >>> check_gif(3000, 64, 8)
         Traceback (most recent call last):
         ValueError: a GIF of 3000 frames (played back and forth: 5998) of 512x512 pixels needs 4.7 GB of memory, more than the 1.0 GB allowed: fewer steps or a smaller scale (e.g. --scale 3)
     """
+    check_count("scale", scale)
+    if not MIN_FPS <= fps <= MAX_FPS:
+        raise ValueError(f"fps must lie in {MIN_FPS:g}..{MAX_FPS:g} (a GIF stores each frame's "
+                         f"delay in hundredths of a second, at most 655 s); Received: fps={fps!r}.")
     shown = 2 * frames - 2 if bounce and frames > 2 else frames
     needed = shown * (side * scale) ** 2 * 3
     if needed > MAX_GIF_BYTES:
@@ -246,15 +253,20 @@ def write_gif(path, frames, info, fps=8, scale=1, mark=False, bounce=True):
         scale: enlarge each frame this many times (bicubic), as small faces show tiny.
         bounce: play forwards then backwards, so the loop has no jump.
     """
-    check_count("scale", scale)
-    check_gif_size(len(frames), np.shape(frames)[1], scale, bounce)
-    if not fps > 0:
-        raise ValueError(f"fps must be a number above 0; Received: fps={fps!r}.")
+    check_gif(len(frames), np.shape(frames)[1], scale, fps, bounce)
     pixels = list(to_uint8(frames))
     if bounce:
         pixels += pixels[-2:0:-1]
+    delay = round(1000 / fps)
+    kept, durations = [], []
+    for frame in pixels:  # PIL merges equal neighbours, adding their delays: cap the sum
+        if kept and np.array_equal(frame, kept[-1]):
+            durations[-1] = min(durations[-1] + delay, MAX_DELAY_MS)
+        else:
+            kept.append(frame)
+            durations.append(delay)
     images = []
-    for frame in pixels:
+    for frame in kept:
         image = Image.fromarray(frame)
         if scale != 1:
             size = (image.width * scale, image.height * scale)
@@ -262,7 +274,7 @@ def write_gif(path, frames, info, fps=8, scale=1, mark=False, bounce=True):
         images.append(Image.fromarray(watermark(np.asarray(image))) if mark else image)
     with atomic.replacing(path, suffix=".gif") as temporary:
         images[0].save(
-            temporary, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0,
+            temporary, save_all=True, append_images=images[1:], duration=durations, loop=0,
             comment=gif_comment(info).encode(),
         )
     return Path(path)

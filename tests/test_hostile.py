@@ -589,6 +589,24 @@ def write_gif_beyond_memory(user):
 
 
 @case("unclear")
+def a_transition_that_stands_still_for_minutes(user):
+    frames = np.zeros((6002, 16, 16, 3))  # 6000 equal frames at 8 fps: 750 s on one picture
+    frames[0], frames[-1] = 0.2, 0.8
+    images_io.write_gif(user.folder / "still.gif", frames, {}, fps=8, bounce=False)
+    with Image.open(user.folder / "still.gif") as gif:
+        assert gif.n_frames == 3
+        gif.seek(1)
+        assert gif.info["duration"] >= 600_000  # as long as a GIF can hold
+
+
+@case("unclear")
+def transition_fps_a_gif_cannot_store(user):
+    a, b = user.photo("a.png"), user.photo("b.png")
+    user.refused("transition", a, b, "--no-align", "--fps", "0.001", "-o", user.folder / "t.gif",
+                 says="fps must lie in 0.002..100")
+
+
+@case("unclear")
 def export_to_a_full_disk(user, monkeypatch):
     def full(*args, **kwargs):  # what SaveV2 raises when the disk fills up while writing
         raise tf.errors.UnknownError(None, None, "{{function_node __wrapped__SaveV2}} "

@@ -30,7 +30,7 @@ def run(args):
     model, label = common.load_model(args.model)
     combos = args.attrs or common.default_combos(model)
     common.check_combos(model, combos)
-    images_io.check_gif_size(args.steps, model.image_size, DEMO_SCALE)
+    images_io.check_gif(args.steps, model.image_size, DEMO_SCALE)
     out.mkdir(parents=True, exist_ok=True)
     faces = np.asarray(model.sample(args.faces, seed=args.seed))
     sampled = f"sampled faces (seed {args.seed})"

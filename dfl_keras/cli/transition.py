@@ -26,7 +26,7 @@ def run(args):
     common.check_output_file(args.output, ".gif", args.overwrite,  # before any work
                              (args.image_a, args.image_b))
     model, label = common.load_model(args.model)
-    images_io.check_gif_size(args.steps, model.image_size, args.scale)
+    images_io.check_gif(args.steps, model.image_size, args.scale, args.fps)
     photo_faces.check_files((args.image_a, args.image_b))
     a, b = (photo_faces.face_crop(model, path, args.no_align)
             for path in (args.image_a, args.image_b))

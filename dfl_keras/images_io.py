@@ -174,7 +174,7 @@ def _as_rgb8(pixels, name, sixteen_bit=False):
 def is_grey(pixels):
     """Whether RGB pixels (H, W, 3) are a black-and-white picture (all three channels equal)."""
     pixels = np.asarray(pixels)
-    return bool((pixels[..., 0] == pixels[..., 1]).all() and (pixels[..., 1] == pixels[..., 2]).all())
+    return bool((pixels == pixels[..., :1]).all())
 
 
 def as_grey(pixels):
@@ -230,7 +230,7 @@ def check_gif(frames, side, scale=1, fps=8, bounce=True):
     Example:
         >>> check_gif(3000, 64, 8)
         Traceback (most recent call last):
-        ValueError: a GIF of 3000 frames (played back and forth: 5998) of 512x512 pixels needs 4.7 GB of memory, more than the 1.0 GB allowed: fewer steps or a smaller scale (e.g. --scale 3)
+        ValueError: a GIF of 3000 frames (played back and forth: 5998) of 512x512 pixels ...
     """
     check_count("scale", scale)
     if not MIN_FPS <= fps <= MAX_FPS:

@@ -138,8 +138,8 @@ def warn_bounded(scales, attributes):
         warnings.warn(
             f"the edit {attributes_text(attributes)} would take {int(cut.sum())} of {len(cut)} "
             f"faces' codes past {EDIT_LIMIT:g} standard deviations of the training codes, "
-            f"where they decode black or posterised: scaled down to {float(np.min(scales)):.2f} "
-            "of it at least; ask for smaller t", stacklevel=3)
+            f"where they decode black or posterised: shortened to {float(np.min(scales)):.2f} "
+            "of it (the farthest face) so they stay faces; ask for smaller t", stacklevel=3)
 
 
 def attributes_text(attributes):

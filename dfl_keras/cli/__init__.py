@@ -43,7 +43,7 @@ def main(argv=None):
     try:
         with warnings.catch_warnings():  # restores the warnings' printer afterwards
             warnings.showwarning = print_note  # what the library warns about, one line each
-            status = args.run(args)  # a command may end with a status, e.g. 1 if a photo had no face
+            status = args.run(args)  # a status of its own, e.g. 1 if a photo had no face
     except KeyboardInterrupt:
         hint = getattr(COMMANDS[args.command], "INTERRUPTED", "")
         print(f"dfl {args.command}: interrupted{hint}", file=sys.stderr)

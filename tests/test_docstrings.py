@@ -5,7 +5,8 @@ import doctest
 import pytest
 
 import dfl_keras
-from dfl_keras import errors, export, presets, provenance, serving
+from dfl_keras import errors, export, images_io, photos, presets, provenance, serving, vectors
+from dfl_keras.cli import common
 from dfl_keras.data import celeba, loading, pipeline
 
 PUBLIC = [
@@ -24,6 +25,16 @@ PUBLIC = [
     serving.align_face,
     serving.paste_face,
     serving.face_mask_at,
+    serving.check_landmarks,
+    photos.face_turn,
+    images_io.photo_name,
+    images_io.check_photo_file,
+    images_io.as_grey,
+    images_io.check_gif,
+    vectors.whitening,
+    vectors.edit_scales,
+    provenance.written_by_dfl_keras,
+    common.check_replaceable,
 ]
 
 

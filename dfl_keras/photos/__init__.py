@@ -10,12 +10,13 @@ from dfl_keras.photos.align import Alignment, align, similarity_fit
 from dfl_keras.photos.blend import HAIR_ATTRIBUTES, face_mask, mask_region, paste
 from dfl_keras.photos.calibrate import PHOTO_T_GRID, calibrate_photos
 from dfl_keras.photos.edit import FaceEdit, PhotoEdit, edit, edit_many
-from dfl_keras.photos.faces import LANDMARKS, Face, NoFaceError, find_faces
+from dfl_keras.photos.faces import (LANDMARKS, MAX_TURN, Face, FaceIndexError, NoFaceError,
+                                    face_turn, find_faces)
 from dfl_keras.photos.template import CELEBA_HQ_TEMPLATE, fit_template, template_of
 
 __all__ = [
-    "Alignment", "CELEBA_HQ_TEMPLATE", "Face", "FaceEdit", "HAIR_ATTRIBUTES", "LANDMARKS",
-    "MAX_PIXELS", "NoFaceError", "PHOTO_T_GRID", "PhotoEdit", "align", "calibrate_photos", "edit",
-    "edit_many", "face_mask", "find_faces", "fit_template", "mask_region", "paste", "read_photo",
-    "similarity_fit", "template_of",
+    "Alignment", "CELEBA_HQ_TEMPLATE", "Face", "FaceEdit", "FaceIndexError", "HAIR_ATTRIBUTES",
+    "LANDMARKS", "MAX_PIXELS", "MAX_TURN", "NoFaceError", "PHOTO_T_GRID", "PhotoEdit", "align",
+    "calibrate_photos", "edit", "edit_many", "face_mask", "face_turn", "find_faces",
+    "fit_template", "mask_region", "paste", "read_photo", "similarity_fit", "template_of",
 ]

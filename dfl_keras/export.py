@@ -25,7 +25,8 @@ upsampled(psi(z + sum t v) - psi(z)), clipped to [0, 1], so t = 0 returns the
 crop. Crops are float32 in [0, 1] at the face's own resolution (dfl_keras.serving.align_face
 makes them from a photo and 5 landmarks, and paste_face puts the answer back).
 Every inserting signature refuses |t| beyond the library's bound (inputs.check_strength:
-10x the vector's calibrated t, or 10) with InvalidArgumentError.
+10x the vector's calibrated t, or 10) and float pixels outside [0, 1] with
+InvalidArgumentError, and shortens edits as model.bound_edit does (vectors.EDIT_LIMIT).
 
 and with ``raw_images=True``:
 
@@ -45,6 +46,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from dfl_keras import vectors
 from dfl_keras.data import images as image_files
 from dfl_keras.inputs import STRENGTH_FACTOR, UNCALIBRATED_STRENGTH
 
@@ -101,7 +103,14 @@ def _write_saved_model(model, path, raw_images=False):
     archive.track(model)
     for name, (fn, *specs) in endpoints(model, raw_images).items():
         archive.add_endpoint(name, fn, input_signature=specs)
-    archive.write_out(str(path), verbose=False)
+    try:
+        archive.write_out(str(path), verbose=False)
+    except tf.errors.OpError as error:  # TensorFlow's SaveV2 internals, not the user's problem
+        if "No space left" not in str(error):
+            raise
+        raise OSError(errno.ENOSPC, f"no space left on the disk to write the export {path}: "
+                      "free some disk space or write elsewhere (--base); no version was "
+                      "published") from None
     assets = path / "assets"
     assets.mkdir(exist_ok=True)
     (assets / ATTRIBUTE_NAMES_FILE).write_text("".join(f"{n}\n" for n in model.attribute_names))
@@ -121,18 +130,19 @@ def endpoints(model, raw_images=False):
     vectors = vectors.astype(np.float32)
     valid = ", ".join(names) or "none yet"
     limits = np.float32([_strength_limit(model, n) for n in names])
+    bound = _code_bound(model)
 
     def attribute_names():
         return {"attribute_names": tf.constant(names, tf.string, shape=[len(names)])}
 
     def encode(images):
-        return {"z": model.latent_code(images)}
+        return {"z": model.latent_code(_in_range("images", images))}
 
     def decode(z):
         return {"images": model.decoder(z, training=False)}
 
     def reconstruct(images):
-        return decode(model.latent_code(images))
+        return decode(model.latent_code(_in_range("images", images)))
 
     def offsets(coefficients):
         """sum_i t_i v_i, refusing the t the library refuses (inputs.check_strength)."""
@@ -145,14 +155,15 @@ def endpoints(model, raw_images=False):
 
     def insert(images, coefficients):
         _same_batch(images=images, coefficients=coefficients)
-        return decode(model.latent_code(images) + offsets(coefficients))
+        z = model.latent_code(_in_range("images", images))
+        return decode(z + bound(z, offsets(coefficients)))
 
     def edit_aligned(crops, coefficients):
         """The keep path: the crop plus the decoder's change, upsampled to the crop's size."""
         _same_batch(crops=crops, coefficients=coefficients)
-        small = tf.image.resize(crops, (size, size), antialias=True)
+        small = tf.image.resize(_in_range("crops", crops), (size, size), antialias=True)
         z = model.latent_code(small)
-        change = model.decoder(z + offsets(coefficients), training=False) - model.decoder(
+        change = model.decoder(z + bound(z, offsets(coefficients)), training=False) - model.decoder(
             z, training=False)
         side = tf.shape(crops)[1:3]
         change = tf.image.resize(change, tf.minimum(side, MAX_CHANGE_SIDE), method="bicubic",
@@ -226,6 +237,36 @@ def endpoints(model, raw_images=False):
             "reconstruct_uint8": (reconstruct_uint8, pixels),
         }
     return table
+
+
+def _in_range(name, images):
+    """Images refused unless in [0, 1]: 0..255 values would be clipped into a white face."""
+    low, high = tf.reduce_min(images), tf.reduce_max(images)
+    tf.debugging.Assert(tf.logical_and(low >= 0.0, high <= 1.0), [
+        f"{name} must be floats in [0, 1] (0..255 values: divide by 255). Received values in",
+        low, high])
+    return images
+
+
+def _code_bound(model):
+    """The graph form of model.bound_edit: offsets shortened so that edited codes stay within
+    vectors.EDIT_LIMIT standard deviations of the training codes along their direction."""
+    if model.code_distribution is None:
+        return lambda z, delta: delta
+    mean, covariance = model.code_distribution
+    mean = tf.constant(np.float32(mean))
+    whitened = tf.constant(np.float32(vectors.whitening(covariance)))
+
+    def bound(z, delta):
+        moved = tf.matmul(delta, whitened)
+        length = tf.norm(moved, axis=1)
+        direction = moved / tf.maximum(length, 1e-12)[:, None]
+        start = tf.reduce_sum(tf.matmul(z - mean, whitened) * direction, axis=1)
+        room = tf.maximum(vectors.EDIT_LIMIT - start, 0.0)
+        scale = tf.where(length > room, room / tf.maximum(length, 1e-12), 1.0)
+        return delta * scale[:, None]
+
+    return bound
 
 
 def _strength_limit(model, name):

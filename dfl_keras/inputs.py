@@ -18,6 +18,11 @@ def as_image_batch(images, image_size):
     if not dtype.is_floating:
         hint = " Convert with images.astype('float32') / 255." if dtype == tf.uint8 else ""
         raise TypeError(f"Images must be floats in [0, 1], got dtype {dtype.name}.{hint}")
+    if len(images.shape) not in (3, 4):
+        hint = (" One greyscale image? Give it 3 channels: np.stack([image] * 3, -1)."
+                if len(images.shape) == 2 else "")
+        raise ValueError(f"Images must have shape (H, W, 3) or (N, H, W, 3), got shape "
+                         f"{tuple(images.shape)}.{hint}")
     single = len(images.shape) == 3
     batch = tf.cast(images, tf.float32)
     if single:

@@ -505,7 +505,27 @@ class LatentAttributeModel(keras.Model):
         elif t is not None:
             raise ValueError("Give t inside the dict ({name: t}) when inserting several attributes.")
         delta = self.edit_offsets(attributes, batch.shape[0])
-        return inputs.to_user_form(self._in_chunks(self._edit_graph, batch_size, batch, delta), single, images)
+        codes = self._in_chunks(self._encode_graph, batch_size, batch)
+        delta, scales = self.bound_edit(codes, delta)
+        vectors.warn_bounded(scales, attributes)
+        edited = self._in_chunks(self._decode_graph, batch_size, codes + delta)
+        return inputs.to_user_form(edited, single, images)
+
+    def bound_edit(self, codes, offsets):
+        """(offsets, scales): each offset shortened, if need be, so that the edited code stays
+        within vectors.EDIT_LIMIT standard deviations of the training codes along its direction,
+        where codes still decode to faces; scales (N,) is the share of each offset kept.
+
+        Strengths each within their own bound can still add up to codes that decode black
+        or posterised; the model's code distribution says where faces stop. A model without
+        one (no vectors fitted on data yet) keeps every offset.
+        """
+        offsets = np.asarray(offsets, np.float32)
+        if self.code_distribution is None:
+            return offsets, np.ones(len(offsets))
+        mean, covariance = self.code_distribution
+        scales = vectors.edit_scales(codes, offsets, mean, vectors.whitening(covariance))
+        return (offsets * scales[:, None]).astype(np.float32), scales
 
     def edit_offsets(self, attributes, n):
         """(n, latent_dim) offsets sum_i t_i v_i for a dict {name: scalar t or (n,) t}.

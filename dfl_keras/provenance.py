@@ -73,6 +73,20 @@ def gif_comment(info):
     return "\n".join(f"{name}: {' '.join(str(value).split())}" for name, value in info.items())
 
 
+def written_by_dfl_keras(path):
+    """Whether the image file at `path` carries dfl_keras's provenance (False for any other file).
+
+    Example:
+        >>> written_by_dfl_keras(__file__)
+        False
+    """
+    try:
+        software = read_provenance(path).get("Software", "")
+    except (OSError, ValueError, SyntaxError):  # not an image PIL can open, or not PNG/GIF
+        return False
+    return software.startswith("dfl_keras")
+
+
 def read_provenance(path):
     """The provenance fields of a PNG or GIF written by dfl_keras ({} when it has none)."""
     with Image.open(path) as image:

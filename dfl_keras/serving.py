@@ -167,7 +167,7 @@ def align_face(photo, landmarks, template):
         (157, 157, 3)
     """
     pixels = _photo_pixels(photo)
-    matrix = _similarity_fit(landmarks, template)
+    matrix = _similarity_fit(check_landmarks(landmarks, pixels.shape), template)
     side = max(1, int(round(1 / np.sqrt(abs(np.linalg.det(matrix[:2, :2]))))))
     unit = (np.stack(np.meshgrid(np.arange(side), np.arange(side)), -1) + 0.5) / side
     where = _apply(np.linalg.inv(matrix), unit) - 0.5  # photo pixel indices
@@ -197,7 +197,14 @@ def paste_face(photo, crop, edited, matrix, template, region="face"):
         128
     """
     pixels = _photo_pixels(photo)
-    change = np.asarray(edited, np.float32) - np.asarray(crop, np.float32)
+    crop, edited = _crop_pixels("crop", crop), _crop_pixels("edited", edited)
+    if crop.shape != edited.shape:
+        raise ValueError(f"crop and edited must have one shape (the crop sent and the answer to "
+                         f"it), got {crop.shape} and {edited.shape}.")
+    matrix = np.asarray(matrix, np.float64)
+    if matrix.shape != (3, 3) or not np.isfinite(matrix).all() or not np.linalg.det(matrix):
+        raise ValueError("matrix must be the 3x3 matrix align_face returned with the crop.")
+    change = edited - crop
     side = change.shape[0]
     corners = _apply(np.linalg.inv(matrix), [[0, 0], [1, 0], [0, 1], [1, 1]])
     x0, y0 = np.maximum(np.floor(corners.min(0)).astype(int) - 2, 0)
@@ -358,6 +365,60 @@ def _photo_pixels(photo):
         raise ValueError(f"photo must be uint8 (H, W, 3) RGB pixels, got {pixels.dtype} "
                          f"{pixels.shape}.")
     return pixels
+
+
+MIN_LANDMARK_SPAN = 4.0  # pixels: the smallest face a detector finds spans about 15
+
+
+def check_landmarks(landmarks, shape=None):
+    """Five face landmarks (x, y) in pixels of a photo of `shape` (H, W, ...), as float64 (5, 2);
+    refused when they cannot be one face there: wrong shape, not finite, bunched into a few
+    pixels (0..1 units, or one point five times) or centred off the photo (wrong units).
+    Without `shape`, only the first two are checked.
+
+    Example:
+        >>> check_landmarks([[80, 90], [120, 90], [100, 110], [85, 130], [115, 130]],
+        ...                 (200, 200, 3)).shape
+        (5, 2)
+    """
+    points = np.asarray(landmarks)
+    if points.dtype.kind not in "biuf" or points.shape != (5, 2):
+        raise ValueError(f"landmarks must be 5 (x, y) points in photo pixels, shape (5, 2), "
+                         f"got {points.dtype} {points.shape}.")
+    points = points.astype(np.float64)
+    if not np.isfinite(points).all():
+        raise ValueError("landmarks must be finite numbers (no NaN or Inf): a detector that "
+                         "found no face gives none.")
+    if shape is None:
+        return points
+    height, width = shape[:2]
+    span = float(np.ptp(points, axis=0).max())
+    if span < MIN_LANDMARK_SPAN:
+        raise ValueError(f"the 5 landmarks span {span:.3g} px, too few for a face: give them in "
+                         "photo pixels (not 0..1 units: multiply by the width and height), one "
+                         "point per eye, nose and mouth corner.")
+    centre = points.mean(0)
+    if not (0 <= centre[0] <= width and 0 <= centre[1] <= height) or span > 2 * max(shape[:2]):
+        raise ValueError(f"the landmarks (centre {centre[0]:.4g}, {centre[1]:.4g}; span "
+                         f"{span:.4g} px) do not fit in the {width}x{height} photo: give them in "
+                         "its pixels, as (x, y).")
+    return points
+
+
+def _crop_pixels(name, values):
+    """An aligned crop (n, n, 3) of floats in [0, 1], as float32; refused with the fix if not."""
+    crop = np.asarray(values)
+    if crop.ndim != 3 or crop.shape[-1] != 3 or crop.shape[0] != crop.shape[1]:
+        raise ValueError(f"{name} must be a square crop (n, n, 3), got shape {crop.shape}.")
+    if crop.dtype.kind not in "f":
+        raise TypeError(f"{name} must be floats in [0, 1], got {crop.dtype} (divide uint8 "
+                        "pixels by 255).")
+    _check_finite(name, crop)
+    if crop.min() < 0 or crop.max() > 1:
+        hint = " They look like 0..255 values: divide by 255." if crop.max() > 1.5 else ""
+        raise ValueError(f"{name} must lie in [0, 1], found [{crop.min():g}, {crop.max():g}]."
+                         f"{hint}")
+    return crop.astype(np.float32)
 
 
 def _similarity_fit(source, target):

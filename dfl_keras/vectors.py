@@ -9,6 +9,8 @@ least as many examples (at most one bin, ~1/NUM_BINS of it, more): a uniformly
 random subset, chosen without storing a single code.
 """
 
+import warnings
+
 import numpy as np
 import tensorflow as tf
 
@@ -137,3 +139,58 @@ def slerp(a, b, fractions):
     if float(so) < 1e-6:  # parallel codes: the great circle degenerates to the line
         return (1.0 - f) * a + f * b
     return (tf.sin((1.0 - f) * omega) / so) * a + (tf.sin(f * omega) / so) * b
+
+
+EDIT_LIMIT = 10.0
+"""How far an edited code may lie along its edit's direction, in standard deviations of the
+training codes there. Measured with the shipped 64 px editor on 100 held-out faces and 80
+edits (single attributes and combinations), moved to 2...16 sd: faces with more than 10%
+newly saturated pixels were 2% at 2 sd, 27% at 6, 44% at 8, 61% at 10, 92% at 16 (black or
+posterised). Held-out codes reach 7.7 sd along an attribute's direction, a calibrated edit
+up to 7.9 sd (Eyeglasses): 10 leaves those alone and stops what decodes to no face."""
+
+
+def whitening(covariance):
+    """The symmetric inverse square root of a code covariance: codes @ W have unit spread.
+
+    Example:
+        >>> whitening(np.diag([4.0, 1.0])).round(3).tolist()
+        [[0.5, 0.0], [0.0, 1.0]]
+    """
+    values, axes = np.linalg.eigh(np.asarray(covariance, np.float64))
+    return (axes / np.sqrt(np.maximum(values, 1e-12 * values.max()))) @ axes.T
+
+
+def edit_scales(codes, offsets, mean, whitened, limit=EDIT_LIMIT):
+    """Per row, the share (0..1] of `offsets` that keeps codes + offsets within `limit` standard
+    deviations of the training codes (mean, whitening `whitened`) along the offset's direction.
+
+    A row already past the limit in that direction keeps 0 of its offset.
+
+    Example:
+        >>> edit_scales(np.zeros((1, 2)), np.array([[20.0, 0.0]]), np.zeros(2), np.eye(2)).tolist()
+        [0.5]
+    """
+    moved = np.asarray(offsets, np.float64) @ whitened
+    length = np.linalg.norm(moved, axis=1)
+    direction = moved / np.maximum(length, 1e-12)[:, None]
+    start = np.sum(((np.asarray(codes, np.float64) - mean) @ whitened) * direction, axis=1)
+    room = np.maximum(limit - start, 0.0)
+    return np.where(length > room, room / np.maximum(length, 1e-12), 1.0)
+
+
+def warn_bounded(scales, attributes):
+    """One warning line when bound_edit shortened some edits."""
+    cut = np.asarray(scales) < 1
+    if cut.any():
+        warnings.warn(
+            f"the edit {attributes_text(attributes)} would take {int(cut.sum())} of {len(cut)} "
+            f"faces' codes past {EDIT_LIMIT:g} standard deviations of the training codes, "
+            f"where they decode black or posterised: shortened to {float(np.min(scales)):.2f} "
+            "of it (the farthest face) so they stay faces; ask for smaller t", stacklevel=3)
+
+
+def attributes_text(attributes):
+    """{"Smiling": 24} -> "Smiling=24" for messages."""
+    return ", ".join(f"{name}={np.asarray(t).ravel()[0]:g}" if np.size(t) == 1 else name
+                     for name, t in attributes.items())

@@ -84,7 +84,7 @@ def test_a_photo_without_a_face_is_named_and_the_others_are_written(
 
     assert main(["insert", str(pictures / "photo.png"), "--attr", "A", "--faces", "2", "-o",
                  str(tmp_path / "none"), "--model", model_file]) == 1
-    assert "face 1 asked for, 1 found" in capsys.readouterr().err
+    assert "--faces 2 asked for, but the photo has 1 face" in capsys.readouterr().err
     assert not (tmp_path / "none").exists()
 
 

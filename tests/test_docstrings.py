@@ -5,7 +5,8 @@ import doctest
 import pytest
 
 import dfl_keras
-from dfl_keras import app, errors, export, images_io, photos, presets, provenance, serving
+from dfl_keras import app, errors, export, images_io, photos, presets, provenance, serving, vectors
+from dfl_keras.cli import common
 from dfl_keras.data import celeba, loading, pipeline
 
 PUBLIC = [
@@ -27,6 +28,16 @@ PUBLIC = [
     serving.face_mask_at,
     photos.draw_faces,
     app.PhotoEditor,
+    serving.check_landmarks,
+    photos.face_turn,
+    images_io.photo_name,
+    images_io.check_photo_file,
+    images_io.as_grey,
+    images_io.check_gif,
+    vectors.whitening,
+    vectors.edit_scales,
+    provenance.written_by_dfl_keras,
+    common.check_replaceable,
 ]
 
 

@@ -65,7 +65,7 @@ def test_bad_photos_and_points_are_refused_in_one_line():
     photo, points = photo_and_landmarks(7, 0, 100)
     with pytest.raises(ValueError, match="photo must be uint8"):
         serving.align_face(photo / 255, points, CELEBA_HQ_TEMPLATE)
-    with pytest.raises(ValueError, match=r"must be \(5, 2\) points"):
+    with pytest.raises(ValueError, match=r"must be 5 \(x, y\) points in photo pixels"):
         serving.align_face(photo, points[:4], CELEBA_HQ_TEMPLATE)
     with pytest.raises(ValueError, match="crops must be square"):
         serving.edit_aligned_request(np.zeros((4, 5, 3)), [1.0])

@@ -17,16 +17,13 @@ before any work; 130 after Ctrl-C); --verbose prints the traceback instead.
 """
 
 import argparse
-import errno
-import os
-import re
 import sys
 import traceback
-
-import tensorflow as tf
+import warnings
 
 from dfl_keras.cli import (app, bulk_insert, demo, evaluate, export, fit_vectors, grid, insert,
                            latent_map, train, transition)
+from dfl_keras.cli.errors import one_line
 
 # Each module holds one command: SUMMARY, add_arguments(parser) and run(args), and may say
 # in INTERRUPTED what to do after Ctrl-C.
@@ -43,24 +40,6 @@ COMMANDS = {
     "evaluate": evaluate,
     "export": export,
 }
-EXPECTED_ERRORS = (ValueError, TypeError, OSError, ImportError)
-# What to do about the operating system's errors, which name a path but not the fix.
-OS_ERROR_FIXES = {
-    errno.EEXIST: "{path} already exists, so it cannot be created: choose another path, or "
-                  "move it away",
-    errno.ENOTDIR: "{path}: part of this path is a file, not a folder: choose another path",
-    errno.EISDIR: "{path} is a folder, not a file: name a file (inside it, for an output)",
-    errno.ENOENT: "{path} does not exist: check the path, or create the folder first",
-    errno.EACCES: "no permission to use {path}: choose a folder you can write, or change "
-                  "its permissions",
-    errno.EPERM: "no permission to use {path}: choose a folder you can write, or change "
-                 "its permissions",
-    errno.EROFS: "{path} is on a read-only file system: write elsewhere",
-    errno.ENOSPC: "no space left on the disk of {path}: free some disk space or write "
-                  "elsewhere",
-    errno.ENAMETOOLONG: "the path {path} is too long: choose a shorter name",
-}
-ASSERTION = re.compile(r"assertion failed: \[(.*?)\]")  # a check inside a tf.data pipeline
 
 
 def main(argv=None):
@@ -71,7 +50,9 @@ def main(argv=None):
     elif unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
-        status = args.run(args)  # a command may end with a status, e.g. 1 when a photo had no face
+        with warnings.catch_warnings():  # restores the warnings' printer afterwards
+            warnings.showwarning = print_note  # what the library warns about, one line each
+            status = args.run(args)  # a status of its own, e.g. 1 if a photo had no face
     except KeyboardInterrupt:
         hint = getattr(COMMANDS[args.command], "INTERRUPTED", "")
         print(f"dfl {args.command}: interrupted{hint}", file=sys.stderr)
@@ -85,17 +66,9 @@ def main(argv=None):
     return status or 0
 
 
-def one_line(error):
-    """The error's message on one line; unexpected kinds of error also name their type."""
-    expected = isinstance(error, EXPECTED_ERRORS)
-    message = os_error_sentence(error) if isinstance(error, OSError) else str(error)
-    if isinstance(error, tf.errors.OpError):
-        found = ASSERTION.search(error.message)  # e.g. the data pipeline naming a bad image
-        message, expected = (found.group(1), True) if found else (error.message, False)
-    message = " ".join(str(message).split()) or type(error).__name__
-    if not expected:
-        message = f"{type(error).__name__}: {message} (--verbose shows the traceback)"
-    return message
+def print_note(message, category, filename, lineno, file=None, line=None):
+    """A library warning (e.g. an edit scaled down to stay a face) as one "note:" line."""
+    print(f"note: {' '.join(str(message).split())}")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -103,19 +76,6 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}; see {self.prog} --help\n")
-
-
-def os_error_sentence(error):
-    """An OSError as a sentence naming the path and the fix, where the system's text has neither.
-
-    Our own OSErrors already say what to do (their text is not the system's strerror).
-    """
-    raw = error.errno is not None and error.strerror == os.strerror(error.errno)
-    if not raw:
-        return error.strerror if error.errno is not None and error.strerror else str(error)
-    path = error.filename if error.filename is not None else "a file"
-    fix = OS_ERROR_FIXES.get(error.errno, "{path}: " + error.strerror.lower())
-    return fix.format(path=path)
 
 
 def build_parser():

@@ -8,6 +8,7 @@ from dfl_keras.errors import check_attributes
 from dfl_keras.model import LatentAttributeModel
 
 MODEL_ENV_VAR = "DFL_MODEL"  # the editor the commands use without --model
+PICTURES = (".png", ".gif")  # the outputs that carry provenance (dfl_keras.provenance)
 DEMO_COMBOS = ("Smiling", "Eyeglasses", "Bald", "Smiling+Bald")
 
 
@@ -49,9 +50,9 @@ def sweep(combos, t_values):
             f"at t = {', '.join(f'{t:g}' for t in t_values)}")
 
 
-def check_output_file(path, suffix, overwrite=True):
-    """Refuse, before any work, an output file that could not be written where it is asked for
-    (or that exists, unless `overwrite`).
+def check_output_file(path, suffix, overwrite=True, inputs=()):
+    """Refuse, before any work, an output file that could not be written where it is asked for,
+    or that would replace one of the `inputs` or a file dfl_keras did not write (check_replaceable).
 
     Example:
         >>> check_output_file("report.json", ".json")
@@ -69,9 +70,42 @@ def check_output_file(path, suffix, overwrite=True):
                                  "choose another path")
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot write {path}: no folder {folder}; create it first")
+    return check_replaceable(path, overwrite, inputs)
+
+
+def check_replaceable(path, overwrite=False, inputs=()):
+    """An output path that may be written: refused if it is one of the `inputs` (even through a
+    link), a folder, or an existing file, unless `overwrite` or it is a picture (PICTURES)
+    whose provenance says dfl_keras wrote it. An image is the user's until it says otherwise.
+
+    Example:
+        >>> check_replaceable("nowhere/new.png")
+        PosixPath('nowhere/new.png')
+    """
+    path = Path(path)
+    for given in inputs:
+        if _same_file(path, Path(given)):
+            raise ValueError(f"the output {path} is one of the input photos ({given}): it would "
+                             "be replaced by the result; write elsewhere with -o")
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot write {path}: it is a folder; move it away or write "
+                                "elsewhere with -o")
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists: choose another -o, or add --overwrite")
+        if path.suffix.lower() not in PICTURES:
+            raise FileExistsError(f"{path} exists: choose another -o, or add --overwrite")
+        if not provenance.written_by_dfl_keras(path):
+            raise FileExistsError(f"{path} exists and was not written by dfl_keras: write "
+                                  "elsewhere with -o, or add --overwrite to replace it")
     return path
+
+
+def _same_file(a, b):
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and a.samefile(b)  # a hard link
+    except OSError:
+        return False
 
 
 def open_data(args, image_size, split="train", limit=None, **options):

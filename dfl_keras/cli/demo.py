@@ -7,6 +7,7 @@ import numpy as np
 from dfl_keras import images_io, plots, provenance
 from dfl_keras.cli import common, options
 
+DEMO_SCALE = 3  # the GIF's frames are enlarged this many times
 SUMMARY = "sample faces from the model and edit them: a t-sweep grid and a GIF"
 
 
@@ -19,13 +20,17 @@ def add_arguments(parser):
     parser.add_argument("--faces", type=options.count, default=2,
                         help="how many faces (default: 2)")
     parser.add_argument("--steps", type=options.frames, default=16, help="frames of the transition")
+    options.add_overwrite(parser)
 
 
 def run(args):
+    out = Path(args.output)
+    for name in ("grid.png", "transition.gif"):  # before any work
+        common.check_replaceable(out / name, args.overwrite)
     model, label = common.load_model(args.model)
     combos = args.attrs or common.default_combos(model)
     common.check_combos(model, combos)
-    out = Path(args.output)
+    images_io.check_gif(args.steps, model.image_size, DEMO_SCALE)
     out.mkdir(parents=True, exist_ok=True)
     faces = np.asarray(model.sample(args.faces, seed=args.seed))
     sampled = f"sampled faces (seed {args.seed})"
@@ -34,7 +39,7 @@ def run(args):
                                   out / "grid.png", grid_info, args.watermark)
     frames = model.interpolate(faces[0], faces[-1], steps=args.steps)
     gif_info = provenance.provenance(label, f"transition between two {sampled}")
-    gif_path = images_io.write_gif(out / "transition.gif", frames, gif_info, scale=3,
+    gif_path = images_io.write_gif(out / "transition.gif", frames, gif_info, scale=DEMO_SCALE,
                                    mark=args.watermark)
     print(f"{grid_path}: {len(faces)} sampled faces x {len(combos)} edits, "
           f"t = {args.t[0]:g} ... {args.t[-1]:g}")

@@ -20,11 +20,12 @@ def add_arguments(parser):
     parser.add_argument("--faces", type=options.count, default=2,
                         help="how many sampled faces, without IMAGE")
     parser.add_argument("--seed", type=options.natural, default=0, help="which faces are sampled")
+    options.add_overwrite(parser)
     photo_faces.add_face_options(parser, many=False)
 
 
 def run(args):
-    common.check_output_file(args.output, ".png")  # before any work, as every command does
+    common.check_output_file(args.output, ".png", args.overwrite, args.images)  # before any work
     model, label = common.load_model(args.model)
     combos = args.attrs or common.default_combos(model)
     common.check_combos(model, combos)

@@ -18,10 +18,11 @@ def add_arguments(parser):
                         help="pca (default) or tsne (needs scikit-learn)")
     parser.add_argument("--seed", type=options.natural, default=0)
     parser.add_argument("-o", "--output", default="latent_map.png", help="(default: %(default)s)")
+    options.add_overwrite(parser)
 
 
 def run(args):
-    common.check_output_file(args.output, ".png")
+    common.check_output_file(args.output, ".png", args.overwrite)
     model, label = common.load_model(args.model)
     data = common.open_data(args, model.image_size, attributes=[args.attr], limit=2000,
                             batch_size=256)

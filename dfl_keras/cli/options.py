@@ -20,6 +20,11 @@ def add_watermark(parser):
     parser.add_argument("--watermark", action="store_true", help="also mark the images visibly")
 
 
+def add_overwrite(parser):
+    parser.add_argument("--overwrite", action="store_true", help="replace existing output files "
+                        "that dfl_keras did not write (its own are always replaced)")
+
+
 def add_edits(parser):
     parser.add_argument("--attrs", nargs="+", type=combo, metavar="COMBO", help="edits, one row "
                         "each: a name, or names joined by + (e.g. Smiling Smiling+Bald)")
@@ -46,7 +51,10 @@ def add_data(parser):
 
 def edit(text):
     """NAME=T (or NAME alone, for the vector's default strength) from --attr."""
-    name, _, value = text.partition("=")
+    name, equals, value = text.partition("=")
+    if name and equals and not value:
+        raise argparse.ArgumentTypeError(f"{text!r} has no t after =: give one (Bald=1.2), or "
+                                         f"drop the = for the calibrated t ({name})")
     if name:
         try:
             return name, finite(value) if value else None

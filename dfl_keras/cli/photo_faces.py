@@ -1,7 +1,6 @@
 """What the photo commands share: --faces and --no-align, and the aligned crops of photos."""
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 
@@ -31,10 +30,10 @@ def face_choice(text):
 
 
 def check_files(paths):
-    """Refuse a missing photo before any work: it is a typo, not a photo without a face."""
+    """Refuse a missing photo (or a folder, a broken link) before any work: it is a typo, not a
+    photo without a face."""
     for path in paths:
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"no image file {path}")
+        images_io.check_photo_file(path)
 
 
 def face_crop(model, path, no_align):

@@ -18,12 +18,15 @@ def add_arguments(parser):
     parser.add_argument("--fps", type=options.positive, default=8)
     parser.add_argument("--scale", type=options.count, default=3, help="enlarge the frames this many times")
     parser.add_argument("-o", "--output", default="transition.gif", help="(default: %(default)s)")
+    options.add_overwrite(parser)
     photo_faces.add_face_options(parser, many=False)
 
 
 def run(args):
-    common.check_output_file(args.output, ".gif")  # before any work, as every command does
+    common.check_output_file(args.output, ".gif", args.overwrite,  # before any work
+                             (args.image_a, args.image_b))
     model, label = common.load_model(args.model)
+    images_io.check_gif(args.steps, model.image_size, args.scale, args.fps)
     photo_faces.check_files((args.image_a, args.image_b))
     a, b = (photo_faces.face_crop(model, path, args.no_align)
             for path in (args.image_a, args.image_b))

@@ -13,13 +13,14 @@ from dfl_keras.photos.blend import (HAIR_ATTRIBUTES, attribute_region, face_mask
 from dfl_keras.photos.calibrate import PHOTO_T_GRID, calibrate_photos
 from dfl_keras.photos.edit import (EncodedPhoto, FaceEdit, PhotoEdit, edit, edit_many,
                                    encode_photo, encode_photos)
-from dfl_keras.photos.faces import LANDMARKS, Face, NoFaceError, draw_faces, find_faces
+from dfl_keras.photos.faces import (LANDMARKS, MAX_TURN, Face, FaceIndexError, NoFaceError,
+                                    draw_faces, face_turn, find_faces)
 from dfl_keras.photos.template import CELEBA_HQ_TEMPLATE, fit_template, template_of
 
 __all__ = [
-    "Alignment", "CELEBA_HQ_TEMPLATE", "EncodedPhoto", "Face", "FaceEdit", "HAIR_ATTRIBUTES",
-    "LANDMARKS", "MAX_PIXELS", "NoFaceError", "PHOTO_T_GRID", "PhotoEdit", "align",
-    "attribute_region", "calibrate_photos", "draw_faces", "edit", "edit_many", "encode_photo",
-    "encode_photos", "face_mask", "find_faces", "fit_template", "mask_region", "paste", "read_photo",
-    "similarity_fit", "template_of",
+    "Alignment", "CELEBA_HQ_TEMPLATE", "EncodedPhoto", "Face", "FaceEdit", "FaceIndexError",
+    "HAIR_ATTRIBUTES", "LANDMARKS", "MAX_PIXELS", "MAX_TURN", "NoFaceError", "PHOTO_T_GRID",
+    "PhotoEdit", "align", "attribute_region", "calibrate_photos", "draw_faces", "edit",
+    "edit_many", "encode_photo", "encode_photos", "face_mask", "face_turn", "find_faces",
+    "fit_template", "mask_region", "paste", "read_photo", "similarity_fit", "template_of",
 ]

@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from dfl_keras.photos.faces import Face
+from dfl_keras.serving import check_landmarks
 
 
 def similarity_fit(source, target):
@@ -93,7 +94,8 @@ def align(photo, face, template, size=None):
         >>> crop.shape
         (64, 64, 3)
     """
-    alignment = alignment_for(face, template)
+    landmarks = face.landmarks if isinstance(face, Face) else face
+    alignment = alignment_for(check_landmarks(landmarks, np.shape(photo)), template)
     size = alignment.side if size is None else int(size)
     x0, y0, x1, y1 = alignment.footprint(photo.shape)
     region = tf.convert_to_tensor(photo[y0:y1, x0:x1], tf.float32) / 255

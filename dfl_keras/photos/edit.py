@@ -1,18 +1,22 @@
 """Editing the faces in photos: find, align, edit in the model's frame, paste the change back."""
 
+import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from dfl_keras.images_io import photo_name, read_photo
+from dfl_keras.images_io import as_grey, is_grey, photo_name, read_photo
 from dfl_keras.photos.align import align, alignment_for
 from dfl_keras.photos.blend import face_mask, mask_region, paste
-from dfl_keras.photos.faces import Face, NoFaceError, find_faces, require_faces
+from dfl_keras.photos.faces import (MAX_TURN, Face, FaceIndexError, NoFaceError, face_turn,
+                                    find_faces, require_faces)
 from dfl_keras.photos.guided import guided_upsample
 from dfl_keras.photos.strength import (STEPS, auto_strengths, calibrated_strength,
                                        distance_strengths)
 from dfl_keras.photos.template import template_of
+from dfl_keras.vectors import warn_bounded
 
 DETAILS = ("keep", "replace", "blend")
 MAX_CHANGE_SIDE = 1024  # the change is smooth: finer than this adds memory, not detail
@@ -84,6 +88,9 @@ def edit(model, photo, edits, faces="all", strength=None, detail="keep", judge=N
         >>> result = edit(model, "me.jpg", "Smiling")  # doctest: +SKIP
         >>> result.photo.shape, [face.t for face in result.faces]  # doctest: +SKIP
     """
+    if isinstance(photo, (list, tuple)) and photo and isinstance(photo[0], (str, Path)):
+        raise ValueError(f"edit takes one photo, got a list of {len(photo)} paths: use "
+                         "edit_many(model, photos, ...) for several")
     result = edit_many(model, [photo], edits, faces, strength, detail, judge, min_confidence,
                        min_size, match_colour, step, guide)[0]
     if isinstance(result, NoFaceError):
@@ -101,6 +108,9 @@ def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", j
     Returns one entry per photo: a PhotoEdit, or the NoFaceError for a photo
     without faces (so the others are still edited).
     """
+    if isinstance(photos, (str, Path, np.ndarray)):
+        raise ValueError("edit_many takes a list of photos (paths or arrays); for one photo, "
+                         "use edit(model, photo, ...)")
     _check_detail(detail)
     if step not in STEPS:
         raise ValueError(f"Unknown step {step!r}; choose one of {STEPS}.")
@@ -121,11 +131,11 @@ def edit_many(model, photos, edits, faces="all", strength=None, detail="keep", j
         per_face = distance_strengths(model, codes, strengths)
     else:
         per_face = {name: np.full(len(codes), t) for name, t in strengths.items()}
-    edited = _decode_edited(model, codes, per_face)
+    edited, scales = _decode_edited(model, codes, per_face)
     results, first = {}, 0
     for entry in ready:
         rows = slice(first, first + len(entry.faces))
-        t = {name: values[rows] for name, values in per_face.items()}
+        t = {name: values[rows] * scales[rows] for name, values in per_face.items()}
         results[id(entry)] = entry.paste_edits(edited[rows], t, detail, match_colour, region,
                                                guide)
         first = rows.stop
@@ -177,17 +187,22 @@ class EncodedPhoto:
         per_face = {name: np.broadcast_to(np.asarray(t, np.float64), (n,))
                     for name, t in strengths.items()}
         region = region or mask_region(list(strengths))
-        edited = _decode_edited(model, self.codes, per_face)
-        return self.paste_edits(edited, per_face, detail, match_colour, region, guide)
+        edited, scales = _decode_edited(model, self.codes, per_face)
+        applied = {name: t * scales for name, t in per_face.items()}
+        return self.paste_edits(edited, applied, detail, match_colour, region, guide)
 
     def paste_edits(self, edited, per_face, detail, match_colour, region, guide=False):
-        """A PhotoEdit from the faces' edited decodes (n, S, S, 3) and their t {name: (n,)}."""
+        """A PhotoEdit from the faces' edited decodes (n, S, S, 3) and their t {name: (n,)}.
+        A black-and-white photo stays black and white."""
         result = PhotoEdit(self.photo, [], self.name)
         for j, face in enumerate(self.faces):
-            change = self._change(j, edited[j], detail, match_colour, region, guide)
+            how = _detail_for(face, detail, self.name)
+            change = self._change(j, edited[j], how, match_colour, region, guide)
             result.photo = paste(result.photo, change, self.alignments[j], region=region)
             t = {name: float(values[j]) for name, values in per_face.items()}
             result.faces.append(FaceEdit(face.box, face.landmarks, face.confidence, t))
+        if is_grey(self.photo):
+            result.photo = as_grey(result.photo)
         return result
 
     def select(self, indices):
@@ -282,10 +297,25 @@ def encode_photos(model, photos, faces="all", min_confidence=0.95, min_size=36):
 
 
 def _decode_edited(model, codes, per_face):
-    """psi(z + sum t v) for each face's code; the same shapes as the plain decodes, so t = 0
-    gives arrays equal to them."""
-    delta = np.asarray(model.edit_offsets(per_face, len(codes)), np.float32)
-    return np.asarray(model.decode(codes + delta), np.float32)
+    """(psi(z + sum t v) for each face's code, the share of each edit kept): an edit that would
+    take a code where codes stop decoding to faces is shortened, with a warning
+    (model.bound_edit). The same shapes as the plain decodes, so t = 0 gives arrays equal to
+    them."""
+    delta, scales = model.bound_edit(codes, model.edit_offsets(per_face, len(codes)))
+    warn_bounded(scales, per_face)
+    return np.asarray(model.decode(codes + delta), np.float32), scales
+
+
+def _detail_for(face, detail, name):
+    """`detail`, or "keep" with a warning for a face turned too far for the model's frontal
+    framing: a decoded frontal face pasted over it ("replace", "blend") smears."""
+    if detail == "keep" or abs(face_turn(face.landmarks)) <= MAX_TURN:
+        return detail
+    warnings.warn(f"{name}: the face at {tuple(round(v) for v in face.box)} is turned too far "
+                  f"(turn {face_turn(face.landmarks):+.2f}, beyond {MAX_TURN}) for detail="
+                  f"{detail!r}, which pastes a frontal face: kept its own detail (\"keep\")",
+                  stacklevel=4)
+    return "keep"
 
 
 def _check_detail(detail):
@@ -296,12 +326,21 @@ def _check_detail(detail):
 def _per_photo(faces, count):
     """One faces entry per photo: the same one for all, unless a list of entries was given."""
     entries = isinstance(faces, (list, tuple)) and len(faces) > 0 and all(
-        isinstance(f, (list, tuple, str, int)) for f in faces)
+        isinstance(f, (str, int)) or (isinstance(f, (list, tuple)) and not _is_face(f))
+        for f in faces)
     if not entries:
         return [faces] * count
     if len(faces) != count:
         raise ValueError(f"faces has {len(faces)} entries for {count} photos; give one per photo.")
     return faces
+
+
+def _is_face(entry):
+    """A Face, or one face's 5 landmarks (rather than a list of faces for one photo)."""
+    try:
+        return isinstance(entry, Face) or np.shape(entry) == (5, 2)
+    except ValueError:  # a ragged list: not 5 points
+        return False
 
 
 def _choose(photo, pixels, faces, min_confidence, min_size):
@@ -315,7 +354,7 @@ def _choose(photo, pixels, faces, min_confidence, min_size):
         return found[:1]
     if isinstance(faces, int) and not isinstance(faces, bool):
         if not -len(found) <= faces < len(found):
-            raise IndexError(f"{photo_name(photo)}: face {faces} asked for, {len(found)} found")
+            raise FaceIndexError(faces, len(found), photo_name(photo))
         return [found[faces]]
     raise ValueError(f"faces must be 'all', 'largest', an index or a list of Face, got {faces!r}")
 
@@ -330,9 +369,37 @@ def _strengths(model, names, strength, step):
         unknown = set(given) - set(names)
         if unknown:
             raise ValueError(f"strength names {sorted(unknown)} are not among the edits {names}.")
-        return {n: float(given[n]) if n in given else calibrated_strength(model, n, step)
-                for n in names}
-    return {n: float(strength) for n in names}
+        return {n: _number(given[n], f"t for {n!r}") if n in given
+                else calibrated_strength(model, n, step) for n in names}
+    return {n: _number(strength, "strength") for n in names}
+
+
+def _number(value, what):
+    """A strength as a float, or a ValueError naming what it should be."""
+    if not isinstance(value, (int, float, np.number)) or isinstance(value, bool):
+        raise ValueError(f"{what} must be a number, a dict {{name: t}}, None (the calibrated "
+                         f"t) or 'auto' (lower case), got {value!r}")
+    return float(value)
+
+
+def _change(photo, face, template, crop, alignment, before, after, detail, match_colour, region):
+    """The crop-space change to paste, at the face's own resolution (capped)."""
+    side = min(alignment.side, MAX_CHANGE_SIDE)
+    difference = after - before
+    if detail == "keep":
+        return _resize(difference, side)
+    mask = face_mask(template, before.shape[0], region=region)[..., None]
+    if match_colour:
+        weight = mask.sum()
+        after = after + ((crop - before) * mask).sum((0, 1)) / weight
+    native, _ = align(photo, face, template, side)
+    replaced = _resize(after, side) - native
+    if detail == "replace":
+        return replaced
+    strong = np.clip(np.abs(difference).mean(-1, keepdims=True) / BLEND_CHANGE, 0, 1)
+    strong = _resize(strong * strong * (3 - 2 * strong), side)
+    kept = _resize(difference, side)
+    return kept + strong * (replaced - kept)
 
 
 def _resize(image, side):

@@ -17,6 +17,12 @@ PRESETS = {
         "description": "VAE editor for 64 px CelebA-HQ faces with all 40 CelebA attribute "
         "vectors (saved_models/MODEL_CARD.md).",
     },
+    "dfl_celeba64_vae": {
+        "file": "dfl_celeba64_vae.keras",
+        "class": "LatentAttributeModel",
+        "description": "The previous dfl_celeba64: the same encoder and vectors with the VAE's "
+        "own decoder, trained on pixel error alone (saved_models/MODEL_CARD.md).",
+    },
     "judge_celeba64": {
         "file": "judge_celeba64.keras",
         "class": "AttributeJudge",

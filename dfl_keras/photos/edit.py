@@ -382,26 +382,6 @@ def _number(value, what):
     return float(value)
 
 
-def _change(photo, face, template, crop, alignment, before, after, detail, match_colour, region):
-    """The crop-space change to paste, at the face's own resolution (capped)."""
-    side = min(alignment.side, MAX_CHANGE_SIDE)
-    difference = after - before
-    if detail == "keep":
-        return _resize(difference, side)
-    mask = face_mask(template, before.shape[0], region=region)[..., None]
-    if match_colour:
-        weight = mask.sum()
-        after = after + ((crop - before) * mask).sum((0, 1)) / weight
-    native, _ = align(photo, face, template, side)
-    replaced = _resize(after, side) - native
-    if detail == "replace":
-        return replaced
-    strong = np.clip(np.abs(difference).mean(-1, keepdims=True) / BLEND_CHANGE, 0, 1)
-    strong = _resize(strong * strong * (3 - 2 * strong), side)
-    kept = _resize(difference, side)
-    return kept + strong * (replaced - kept)
-
-
 def _resize(image, side):
     if image.shape[0] == side:
         return np.asarray(image, np.float32)
